@@ -1,0 +1,106 @@
+import { awscdk, javascript, JsonFile, TextFile } from 'projen';
+
+
+// Minimum aws-cdk-lib that cdk-nag 3 supports: consumers may use any newer 2.x.
+const CDK_VERSION = '2.257.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-hybrid-compute',
+  description: 'L3 constructs for hybrid Lambda + ECS Fargate patterns: event sources wired to a dispatcher Lambda that launches Fargate tasks reliably, with least-privilege IAM and private networking by default.',
+  author: 'cdk-hybrid-compute developers',
+  authorAddress: 'dev@cdk-hybrid-compute.invalid',
+  repositoryUrl: 'https://github.com/cdk-hybrid-compute/cdk-hybrid-compute.git',
+  defaultReleaseBranch: 'main',
+  keywords: ['cdk', 'aws-cdk', 'ecs', 'fargate', 'lambda', 'sqs', 's3', 'eventbridge', 'dispatcher'],
+
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~5.9.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.16.0',
+
+  // No hosted CI, release automation or bots: `.ci/run` is the CI.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  buildWorkflow: false,
+  pullRequestTemplate: false,
+
+  devDeps: [
+    'aws-cdk@^2.1100.0',
+    'cdk-nag@^3.0.2',
+    // Bundled into the dispatcher asset at build time (see lambdaOptions), so
+    // consumers never install it and the Lambda never depends on the SDK
+    // version the runtime happens to ship.
+    '@aws-sdk/client-ecs@^3.1161.0',
+    '@aws-sdk/client-sqs@^3.1161.0',
+    'aws-sdk-client-mock@^4.1.0',
+  ],
+
+  // Handlers are bundled explicitly below (minified, SDK included), and the
+  // constructs that use them pin their runtime themselves.
+  lambdaAutoDiscover: false,
+
+  jestOptions: {
+    jestConfig: {
+      setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 60_000,
+      coverageReporters: ['text-summary', 'lcov'],
+    },
+  },
+
+  tsconfigDev: {
+    include: ['examples/**/*.ts'],
+    compilerOptions: {},
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples'],
+  },
+
+  gitignore: ['cdk.out/', '.cdk.staging/', 'bench/results.json'],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/cdk.json', '/.ci/', '/bench/', '/cdk.out/'] },
+});
+
+// Lambda handlers (`src/**/<name>.lambda.ts`) are bundled at build time into
+// `assets/<dir>/<name>.lambda/index.js`, never at synth: consumers in other
+// jsii languages cannot bundle. The AWS SDK is bundled (not taken from the
+// runtime) so the handler runs exactly the client version we test against;
+// ESM entry points (`module`) let esbuild drop the parts we do not call.
+const LAMBDA_HANDLERS = ['src/dispatch/dispatcher.lambda.ts'];
+for (const entrypoint of LAMBDA_HANDLERS) {
+  project.bundler.addBundle(entrypoint, {
+    platform: 'node',
+    target: 'node22',
+    externals: [],
+    minify: true,
+    sourcemap: false,
+    mainFields: ['module', 'main'],
+  });
+}
+
+// Examples compile with the dev tsconfig and are linted, never shipped.
+project.addExcludeFromCleanup('examples/**');
+
+// `npx cdk synth` at the root synthesizes every example stack. The `build`
+// step bundles the handlers first, so a fresh clone needs only `npm ci`.
+new JsonFile(project, 'cdk.json', {
+  obj: {
+    app: 'npx ts-node --prefer-ts-exts examples/app.ts',
+    build: 'npx projen bundle',
+    output: 'cdk.out',
+    watch: { include: ['src/**', 'examples/**'] },
+    context: {
+      // No AWS account here: examples are environment-agnostic and must never
+      // trigger context lookups.
+      '@aws-cdk/core:newStyleStackSynthesis': true,
+    },
+  },
+});
+
+new TextFile(project, '.nvmrc', { lines: ['20'] });
+
+project.synth();
