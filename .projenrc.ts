@@ -17,6 +17,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~5.9.0',
+  // Handler code is bundled, not shipped as a jsii module: keep it out of the
+  // jsii compilation (it imports the AWS SDK, a dev dependency).
+  excludeTypescript: ['src/**/*.lambda.ts', 'src/**/runtime/**'],
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   minNodeVersion: '20.16.0',

@@ -1,0 +1,85 @@
+import { App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { FargateJob, JobDispatcher, JobField, S3Source } from '../src';
+
+/**
+ * An upload to the input bucket starts a Fargate task that reads the object,
+ * counts its bytes and lines, and writes the result next to it in the results
+ * bucket (`results/<key>.txt`). Public image: no Docker build needed.
+ */
+export class S3ToFargateStack extends Stack {
+  public readonly inputBucket: s3.Bucket;
+  public readonly resultBucket: s3.Bucket;
+  public readonly job: FargateJob;
+  public readonly dispatcher: JobDispatcher;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', secureBucketProps());
+    this.inputBucket = new s3.Bucket(this, 'Input', {
+      ...secureBucketProps(),
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'input/',
+    });
+    this.resultBucket = new s3.Bucket(this, 'Results', {
+      ...secureBucketProps(),
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'results/',
+    });
+
+    this.job = new FargateJob(this, 'CountJob', {
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-cli/aws-cli:latest'),
+      entryPoint: ['/bin/sh', '-c'],
+      command: [
+        'set -eu; aws s3 cp "$INPUT_URI" /tmp/input; '
+        + 'printf "bytes=%s lines=%s job=%s\\n" "$(wc -c < /tmp/input)" "$(wc -l < /tmp/input)" "$JOB_ID" > /tmp/result.txt; '
+        + 'aws s3 cp /tmp/result.txt "s3://$RESULT_BUCKET/results/$INPUT_KEY.txt"',
+      ],
+      environment: {
+        INPUT_URI: JobField.s3Uri(),
+        INPUT_KEY: JobField.s3Key(),
+        JOB_ID: JobField.jobId(),
+        RESULT_BUCKET: this.resultBucket.bucketName,
+      },
+      cpu: 256,
+      memoryLimitMiB: 512,
+    });
+    this.inputBucket.grantRead(this.job.taskRole);
+    this.resultBucket.grantPut(this.job.taskRole, 'results/*');
+
+    this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
+      job: this.job,
+      sources: [new S3Source(this.inputBucket, { prefix: 'incoming/' })],
+      timeout: Duration.minutes(1),
+    });
+
+    const why = 'The job reads whichever object was uploaded to the input bucket and writes its result under results/ of the result bucket: object keys are unknown at deploy time.';
+    Validations.of(this.job.taskRole).acknowledge(
+      ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*',
+        `Resource::<${this.getLogicalId(this.inputBucket.node.defaultChild as any)}.Arn>/*`,
+        `Resource::<${this.getLogicalId(this.resultBucket.node.defaultChild as any)}.Arn>/results/*`,
+      ].map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason: why })),
+    );
+    Validations.of(this.job.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'RESULT_BUCKET is a bucket name, not a secret; the per-job values are passed as overrides at launch.',
+    });
+  }
+}
+
+function secureBucketProps(): s3.BucketProps {
+  return {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    versioned: false,
+    removalPolicy: RemovalPolicy.DESTROY,
+    autoDeleteObjects: false,
+    lifecycleRules: [{ expiration: Duration.days(30) }],
+  };
+}
+
+if (require.main === module) {
+  new S3ToFargateStack(new App(), 'S3ToFargateExample');
+}

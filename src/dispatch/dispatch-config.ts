@@ -1,0 +1,77 @@
+/**
+ * The contract between the `JobDispatcher` construct and its Lambda handler.
+ * The construct renders it as JSON into the `HC_DISPATCH_CONFIG` environment
+ * variable; the handler parses and validates it once per container. Not part
+ * of the public API.
+ */
+
+/** Environment variable that carries the JSON config. */
+export const DISPATCH_CONFIG_ENV = 'HC_DISPATCH_CONFIG';
+
+/** Current config schema version; the handler rejects others. */
+export const DISPATCH_CONFIG_VERSION = 1;
+
+/** ECS limit on the serialized `overrides` of one RunTask call. */
+export const MAX_OVERRIDES_CHARS = 8192;
+
+/** Task tag keys written on every launched task. */
+export const TAG_JOB_ID = 'hybrid-compute:job-id';
+export const TAG_DISPATCHER = 'hybrid-compute:dispatcher';
+export const TAG_ATTEMPT = 'hybrid-compute:attempt';
+
+/** Message attributes on records the dispatcher dead-letters. */
+export const DLQ_ATTR_REASON = 'hc-reason';
+export const DLQ_ATTR_SOURCE = 'hc-source-arn';
+export const DLQ_ATTR_MESSAGE_ID = 'hc-message-id';
+export const DLQ_ATTR_RECEIVE_COUNT = 'hc-receive-count';
+
+export type JobSourceKind = 's3' | 'sqs' | 'eventbridge';
+
+/** How records from one queue are read. */
+export interface QueueConfig {
+  /** ARN of the queue (the `eventSourceARN` of its records). */
+  readonly arn: string;
+  /**
+   * `dispatch`: the dispatcher's own queue, carrying S3 notifications and
+   * EventBridge events; `sqs`: a user queue whose messages are jobs.
+   */
+  readonly kind: 'dispatch' | 'sqs';
+  /** For `sqs` queues: a template (with markers) whose value is the job id. */
+  readonly jobId?: string;
+}
+
+export interface CapacityProviderItem {
+  readonly capacityProvider: string;
+  readonly weight?: number;
+  readonly base?: number;
+}
+
+export interface JobLaunchConfig {
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  readonly family: string;
+  readonly containerName: string;
+  readonly subnets: string[];
+  readonly securityGroups: string[];
+  readonly launchType?: 'FARGATE';
+  readonly capacityProviderStrategy?: CapacityProviderItem[];
+  readonly platformVersion?: string;
+  /** Environment entries that contain markers (static ones live in the task definition). */
+  readonly environment: Record<string, string>;
+  /** The command, when it contains markers. */
+  readonly command?: string[];
+}
+
+export interface DispatchConfig {
+  readonly version: number;
+  /** `startedBy` of every task, and the `hybrid-compute:dispatcher` tag. */
+  readonly startedBy: string;
+  readonly deadLetterQueueUrl: string;
+  /** After this many receives a failing record is dead-lettered with its reason. */
+  readonly maxReceiveCount: number;
+  /** RunTask calls in flight at once within one batch. */
+  readonly launchConcurrency: number;
+  /** The queues the dispatcher consumes. */
+  readonly queues: QueueConfig[];
+  readonly job: JobLaunchConfig;
+}

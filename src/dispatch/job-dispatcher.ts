@@ -1,0 +1,329 @@
+import * as path from 'path';
+import {
+  Duration, Lazy, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
+  aws_logs as logs, aws_sqs as sqs, RemovalPolicy, Stack, Token,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DISPATCH_CONFIG_ENV, DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from './dispatch-config';
+import { IJobDispatcher, IJobSource, JobSourceType } from './job-source';
+import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
+import { IFargateJob } from '../job/fargate-job';
+import { FIELD_SOURCES, fieldsIn } from '../job/job-field';
+
+/** Properties of a `JobDispatcher`. */
+export interface JobDispatcherProps {
+  /** The job launched for every event. */
+  readonly job: IFargateJob;
+
+  /**
+   * Sources of events. More can be added with `addSource()`.
+   * @default - none: anything allowed to send to `queue` starts jobs
+   */
+  readonly sources?: IJobSource[];
+
+  /**
+   * Timeout of the dispatcher function.
+   * @default Duration.minutes(1)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Memory of the dispatcher function, in MiB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Records per invocation (1-10,000; above 10 needs `maxBatchingWindow`).
+   * @default 10
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long the event source mapping gathers records before invoking.
+   * @default - no batching window
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Most concurrent dispatcher invocations per queue (2-1,000): caps the
+   * RunTask rate the dispatcher can reach (Fargate allows 20 calls/s).
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * RunTask calls in flight at once within one invocation (1-50).
+   * @default 10
+   */
+  readonly launchConcurrency?: number;
+
+  /**
+   * Receives of a record before it is dead-lettered with the last failure reason.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+
+  /**
+   * Visibility timeout of the dispatch queue; at least 6 times `timeout`.
+   * @default - 6 times `timeout`
+   */
+  readonly visibilityTimeout?: Duration;
+
+  /**
+   * How long undispatched events stay in the dispatch queue.
+   * @default Duration.days(4)
+   */
+  readonly retentionPeriod?: Duration;
+
+  /**
+   * Retention of the dispatcher's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Turns events into Fargate task launches, reliably: every source lands in an
+ * encrypted, SSL-only SQS queue with a dead-letter queue; a dispatcher Lambda
+ * launches one task per job with a deterministic client token (so a
+ * redelivered event does not launch twice) and returns exactly the records
+ * that did not launch; records that can never launch go to the dead-letter
+ * queue with their reason.
+ */
+export class JobDispatcher extends Construct implements IJobDispatcher {
+  public readonly queue: sqs.IQueue;
+  public readonly deadLetterQueue: sqs.IQueue;
+  public readonly function: lambda.IFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly job: IFargateJob;
+  /** `startedBy` of every task this dispatcher launches (≤ 128 characters). */
+  public readonly startedBy: string;
+
+  private readonly _sources: IJobSource[] = [];
+  private readonly queueConfigs: QueueConfig[] = [];
+  private readonly jobTypes = new Set<JobSourceType>();
+  private readonly props: JobDispatcherProps;
+  private readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: JobDispatcherProps) {
+    super(scope, id);
+    this.props = props;
+    this.job = props.job;
+    const timeout = props.timeout ?? Duration.minutes(1);
+    this.timeout = timeout;
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const launchConcurrency = props.launchConcurrency ?? 10;
+    validate(props, timeout, maxReceiveCount, launchConcurrency);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Dispatcher of ${this.node.path}: launches its job's tasks`,
+    });
+    this.startedBy = `hc-${this.node.addr.slice(0, 16)}`;
+
+    this.function = new lambda.Function(this, 'Function', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'dispatch', 'dispatcher.lambda')),
+      timeout,
+      memorySize: props.memorySize ?? 256,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      description: `Launches ${props.job.node.path} tasks for queued events`,
+      environment: {
+        [DISPATCH_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig(maxReceiveCount, launchConcurrency) }),
+      },
+    });
+
+    this.logGroup.grantWrite(this.role);
+    props.job.grantRun(this.role);
+    this.deadLetterQueue.grantSendMessages(this.role);
+    this.consume(this.queue, { arn: this.queue.queueArn, kind: 'dispatch' });
+
+    for (const source of props.sources ?? []) {
+      this.addSource(source);
+    }
+    this.node.addValidation({ validate: () => this.validateFields() });
+    this.acknowledgeNagFindings();
+  }
+
+  /** The sources bound to this dispatcher. */
+  public get sources(): IJobSource[] {
+    return [...this._sources];
+  }
+
+  /** Binds another source of events. */
+  public addSource(source: IJobSource): void {
+    const scope = new Construct(this, `Source${this._sources.length}`);
+    const config = source.bind(scope, this);
+    this._sources.push(source);
+    config.jobTypes.forEach((t) => this.jobTypes.add(t));
+    if (config.queue) {
+      if (this.queueConfigs.some((q) => q.arn === config.queue!.queueArn)) {
+        throw new Error(`queue ${config.queue.node.path} is already a source of ${this.node.path}`);
+      }
+      this.consume(config.queue, { arn: config.queue.queueArn, kind: 'sqs', jobId: config.jobId });
+      checkSourceVisibility(config.queue, this.timeout);
+    }
+  }
+
+  private consume(queue: sqs.IQueue, queueConfig: QueueConfig): void {
+    this.queueConfigs.push(queueConfig);
+    this.function.addEventSource(new sources.SqsEventSource(queue, {
+      batchSize: this.props.batchSize ?? 10,
+      maxBatchingWindow: this.props.maxBatchingWindow,
+      maxConcurrency: this.props.maxConcurrency ?? 5,
+      reportBatchItemFailures: true,
+    }));
+  }
+
+  private renderConfig(maxReceiveCount: number, launchConcurrency: number): string {
+    const job = this.job;
+    const config: DispatchConfig = {
+      version: DISPATCH_CONFIG_VERSION,
+      startedBy: this.startedBy,
+      deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+      maxReceiveCount,
+      launchConcurrency,
+      queues: this.queueConfigs,
+      job: {
+        cluster: job.cluster.clusterArn,
+        taskDefinition: job.taskDefinition.taskDefinitionArn,
+        family: job.taskDefinition.family,
+        containerName: job.containerName,
+        subnets: job.subnetIds,
+        securityGroups: job.securityGroups.map((sg) => sg.securityGroupId),
+        launchType: 'FARGATE',
+        environment: job.launchEnvironment,
+        ...(job.launchCommand ? { command: job.launchCommand } : {}),
+      },
+    };
+    return Stack.of(this).toJsonString(config);
+  }
+
+  /** Every marker must be resolvable for the kinds of job the sources produce. */
+  private validateFields(): string[] {
+    if (this._sources.length === 0) {
+      return [];
+    }
+    const errors: string[] = [];
+    const templates: Array<[string, string]> = [
+      ...Object.entries(this.job.launchEnvironment).map(([k, v]) => [`environment variable ${k}`, v] as [string, string]),
+      ...(this.job.launchCommand ?? []).map((c, i) => [`command entry ${i}`, c] as [string, string]),
+      ...this.queueConfigs.filter((q) => q.jobId).map((q) => ['an SqsSource jobId', q.jobId!] as [string, string]),
+    ];
+    const have = [...this.jobTypes];
+    for (const [where, template] of templates) {
+      for (const field of fieldsIn(template)) {
+        if (field.startsWith('path:')) continue; // paths resolve against any event
+        const needs = FIELD_SOURCES[field];
+        if (!needs) {
+          errors.push(`${where} uses an unknown job field '${field}': build markers with the JobField factories`);
+        } else if (!needs.some((t) => have.includes(t as JobSourceType))) {
+          errors.push(`${where} uses job field '${field}', which only resolves for ${needs.join(' or ')} jobs, `
+            + `but the sources of ${this.node.path} produce ${have.join(' and ')} jobs: add a matching source or use another JobField`);
+        }
+      }
+    }
+    return errors;
+  }
+
+  private acknowledgeNagFindings(): void {
+    const family = this.job.taskDefinition.family;
+    acknowledgeWildcardResources(this.role.node.findChild('DefaultPolicy'), [
+      {
+        matches: (resource, actions) => actions.includes('ecs:RunTask')
+          && resource.endsWith(`:task-definition/${family}:*`),
+        reason: 'ecs:RunTask covers every revision of the job\'s task definition family (family:*) so a redeployed job keeps launching; it is conditioned on ecs:cluster.',
+      },
+      {
+        matches: (resource, actions) => actions.length === 1 && actions[0] === 'ecs:TagResource'
+          && /:task\/[^/]+\/\*$/.test(resource),
+        reason: 'ecs:TagResource covers tasks of the job\'s cluster, whose ids are unknown before launch; it is conditioned on ecs:CreateAction=RunTask.',
+      },
+      {
+        matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('xray:')),
+        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
+      },
+    ]);
+    acknowledgeNag(this.function, [
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Invoked only by its SQS event source mapping, synchronously: failed records return to the queue, whose redrive policy and the dispatcher itself dead-letter them with a reason.',
+      },
+      {
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason: 'Never invoked asynchronously: only its SQS event source mapping invokes it.',
+      },
+      {
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: 'SQS event source mappings take no on-failure destination: records that keep failing are dead-lettered by the queue redrive policy, and records that can never launch by the dispatcher, with their reason.',
+      },
+    ]);
+    acknowledgeNag(this.deadLetterQueue, [{
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is the dead-letter queue of the dispatch queue: it is where failed records end and are inspected or redriven.',
+    }]);
+  }
+}
+
+function validate(props: JobDispatcherProps, timeout: Duration, maxReceiveCount: number, launchConcurrency: number): void {
+  const seconds = timeout.toSeconds();
+  if (seconds < 1 || seconds > 900) {
+    throw new Error(`timeout must be between 1 second and 15 minutes, got ${timeout.toHumanString()}`);
+  }
+  if (props.visibilityTimeout && !Token.isUnresolved(props.visibilityTimeout.toSeconds())
+    && props.visibilityTimeout.toSeconds() < 6 * seconds) {
+    throw new Error(`visibilityTimeout (${props.visibilityTimeout.toHumanString()}) must be at least 6 times the dispatcher timeout (${timeout.toHumanString()}): `
+      + `set it to ${6 * seconds} seconds or more, or lower timeout`);
+  }
+  const batchSize = props.batchSize ?? 10;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) {
+    throw new Error(`batchSize must be a whole number from 1 to 10,000, got ${batchSize}`);
+  }
+  if (batchSize > 10 && !props.maxBatchingWindow) {
+    throw new Error(`batchSize ${batchSize} is over 10: set maxBatchingWindow as well (SQS event sources need one above 10)`);
+  }
+  const maxConcurrency = props.maxConcurrency ?? 5;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+    throw new Error(`maxConcurrency must be a whole number from 2 to 1,000 (the SQS event source limits), got ${maxConcurrency}`);
+  }
+  if (!Number.isInteger(launchConcurrency) || launchConcurrency < 1 || launchConcurrency > 50) {
+    throw new Error(`launchConcurrency must be a whole number from 1 to 50, got ${launchConcurrency}`);
+  }
+  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+    throw new Error(`maxReceiveCount must be a whole number from 1 to 1,000, got ${maxReceiveCount}`);
+  }
+}
+
+/** A consumed queue must hide a record for at least 6 function timeouts. */
+function checkSourceVisibility(queue: sqs.IQueue, timeout: Duration): void {
+  const cfn = queue.node.defaultChild;
+  if (!(cfn instanceof sqs.CfnQueue)) return;
+  const visibility = Stack.of(queue).resolve(cfn.visibilityTimeout) ?? 30;
+  if (typeof visibility === 'number' && visibility < 6 * timeout.toSeconds()) {
+    throw new Error(`queue ${queue.node.path} has a visibility timeout of ${visibility} seconds; a job source needs at least 6 times `
+      + `the dispatcher timeout (${6 * timeout.toSeconds()} seconds): raise its visibilityTimeout`);
+  }
+}

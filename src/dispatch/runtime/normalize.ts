@@ -1,0 +1,215 @@
+import { createHash } from 'crypto';
+import type { QueueConfig } from '../dispatch-config';
+import { resolveTemplate } from './input-mapping';
+import { Job, PermanentError, SqsRecord } from './types';
+
+export type NormalizeResult =
+  | { readonly kind: 'jobs'; readonly jobs: Job[] }
+  | { readonly kind: 'skip'; readonly reason: string };
+
+/** Job ids that are already safe as tag values and env values are kept as is. */
+const SAFE_ID = /^[A-Za-z0-9_.:@=+-]{1,128}$/;
+
+/** A deterministic job id from a source-specific identity string. */
+export function jobIdFrom(identity: string): string {
+  if (SAFE_ID.test(identity)) {
+    return identity;
+  }
+  return createHash('sha256').update(identity, 'utf8').digest('hex').slice(0, 32);
+}
+
+/**
+ * Decodes a key from the classic S3 notification format, where keys are
+ * URL-encoded with `+` for spaces (`red flower.jpg` arrives as `red+flower.jpg`,
+ * `a+b` as `a%2Bb`). The EventBridge format carries keys unencoded.
+ */
+export function decodeS3Key(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    throw new PermanentError(`s3 object key '${truncate(encoded, 200)}' is not valid URL encoding`);
+  }
+}
+
+/** Turns one SQS record into the jobs it carries, or says why it carries none. */
+export function normalizeRecord(record: SqsRecord, queue: QueueConfig): NormalizeResult {
+  if (queue.kind === 'sqs') {
+    return { kind: 'jobs', jobs: [sqsJob(record, queue)] };
+  }
+  const body = parseJson(record.body);
+  if (body === undefined) {
+    throw new PermanentError(`message body is not JSON (${describeBody(record.body)})`);
+  }
+  return fromDispatchBody(unwrapSns(body));
+}
+
+function fromDispatchBody(body: any): NormalizeResult {
+  if (!isObject(body)) {
+    throw new PermanentError('message body is JSON but not an object');
+  }
+  if (body.Event === 's3:TestEvent') {
+    return { kind: 'skip', reason: 's3 test event' };
+  }
+  if (Array.isArray(body.Records)) {
+    if (body.Records.length === 0) {
+      throw new PermanentError('s3 notification has no records');
+    }
+    return { kind: 'jobs', jobs: body.Records.map((r: unknown, i: number) => s3NotificationJob(r, i)) };
+  }
+  if (typeof body['detail-type'] === 'string' && typeof body.source === 'string' && 'detail' in body) {
+    return { kind: 'jobs', jobs: [eventBridgeJob(body)] };
+  }
+  throw new PermanentError('message is neither an S3 notification nor an EventBridge event');
+}
+
+function s3NotificationJob(record: any, index: number): Job {
+  const where = `s3 notification record ${index}`;
+  if (!isObject(record) || !isObject(record.s3)) {
+    throw new PermanentError(`${where} has no 's3' object`);
+  }
+  if (typeof record.eventSource === 'string' && record.eventSource !== 'aws:s3') {
+    throw new PermanentError(`${where} has eventSource '${truncate(record.eventSource, 64)}', expected 'aws:s3'`);
+  }
+  const bucket = record.s3.bucket?.name;
+  const rawKey = record.s3.object?.key;
+  if (typeof bucket !== 'string' || bucket === '') {
+    throw new PermanentError(`${where} has no bucket name`);
+  }
+  if (typeof rawKey !== 'string' || rawKey === '') {
+    throw new PermanentError(`${where} has no object key`);
+  }
+  const eventName = typeof record.eventName === 'string' ? record.eventName : '';
+  return s3Job({
+    bucket,
+    key: decodeS3Key(rawKey),
+    size: record.s3.object.size,
+    etag: record.s3.object.eTag,
+    versionId: record.s3.object.versionId,
+    sequencer: record.s3.object.sequencer,
+    eventName: eventName.startsWith('s3:') ? eventName.slice(3) : eventName,
+    event: record,
+  });
+}
+
+function eventBridgeJob(event: any): Job {
+  if (event.source === 'aws.s3' && isObject(event.detail) && isObject(event.detail.object) && isObject(event.detail.bucket)) {
+    const { bucket, object } = event.detail;
+    if (typeof bucket.name !== 'string' || bucket.name === '' || typeof object.key !== 'string' || object.key === '') {
+      throw new PermanentError('s3 EventBridge event has no bucket name or object key');
+    }
+    const job = s3Job({
+      bucket: bucket.name,
+      key: object.key,
+      size: object.size,
+      etag: object.etag,
+      versionId: object['version-id'],
+      sequencer: object.sequencer,
+      eventName: event['detail-type'],
+      event,
+    });
+    return { ...job, fields: { ...job.fields, ...eventBridgeFields(event) } };
+  }
+  if (typeof event.id !== 'string' || event.id === '') {
+    throw new PermanentError('EventBridge event has no id');
+  }
+  return {
+    id: jobIdFrom(event.id),
+    source: 'eventbridge',
+    fields: eventBridgeFields(event),
+    event,
+  };
+}
+
+function eventBridgeFields(event: any): Record<string, string> {
+  return {
+    'eventbridge.detail': JSON.stringify(event.detail ?? null),
+    'eventbridge.detailType': event['detail-type'],
+    'eventbridge.source': event.source,
+  };
+}
+
+interface S3Object {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size?: unknown;
+  readonly etag?: unknown;
+  readonly versionId?: unknown;
+  readonly sequencer?: unknown;
+  readonly eventName: string;
+  readonly event: unknown;
+}
+
+function s3Job(o: S3Object): Job {
+  const versionId = typeof o.versionId === 'string' ? o.versionId : '';
+  const sequencer = typeof o.sequencer === 'string' ? o.sequencer : '';
+  // Duplicate deliveries of one S3 event carry the same sequencer; a new write
+  // to the same key carries a larger one. Both formats give the same identity.
+  const id = jobIdFrom(`s3|${o.bucket}|${o.key}|${versionId}|${sequencer}`);
+  return {
+    id,
+    source: 's3',
+    fields: {
+      's3.bucket': o.bucket,
+      's3.key': o.key,
+      's3.uri': `s3://${o.bucket}/${o.key}`,
+      's3.size': typeof o.size === 'number' && Number.isFinite(o.size) ? String(o.size) : '',
+      's3.etag': typeof o.etag === 'string' ? o.etag : '',
+      's3.versionId': versionId,
+      's3.eventName': o.eventName,
+    },
+    event: o.event,
+  };
+}
+
+function sqsJob(record: SqsRecord, queue: QueueConfig): Job {
+  const parsed = parseJson(record.body);
+  const provisional: Job = {
+    id: jobIdFrom(record.messageId),
+    source: 'sqs',
+    fields: {
+      'sqs.body': record.body,
+      'sqs.messageId': record.messageId,
+    },
+    event: parsed === undefined ? record.body : parsed,
+  };
+  if (!queue.jobId) {
+    return provisional;
+  }
+  const custom = resolveTemplate(queue.jobId, provisional);
+  if (custom === '') {
+    throw new PermanentError('the job id template resolved to an empty string');
+  }
+  return { ...provisional, id: jobIdFrom(custom) };
+}
+
+/** S3 notifications fanned out through SNS arrive wrapped in an SNS envelope. */
+function unwrapSns(body: unknown): unknown {
+  if (isObject(body) && body.Type === 'Notification' && typeof body.Message === 'string') {
+    const inner = parseJson(body.Message);
+    if (inner === undefined) {
+      throw new PermanentError('SNS notification message is not JSON');
+    }
+    return inner;
+  }
+  return body;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describeBody(body: string): string {
+  return body.length === 0 ? 'empty' : `${body.length} characters, starts with ${JSON.stringify(truncate(body, 40))}`;
+}
+
+export function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}

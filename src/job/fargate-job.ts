@@ -1,0 +1,305 @@
+import {
+  Arn, ArnFormat, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Stack, Token,
+} from 'aws-cdk-lib';
+import { Construct, IConstruct } from 'constructs';
+import { validateFargateSize } from './fargate-sizes';
+import { JobField } from './job-field';
+import { JobVpc } from '../network/job-vpc';
+
+/** A containerized unit of work that runs once per job on Fargate. */
+export interface IFargateJob extends IConstruct, ec2.IConnectable {
+  /** The task definition launched for every job. */
+  readonly taskDefinition: ecs.TaskDefinition;
+  /** The cluster jobs run in. */
+  readonly cluster: ecs.ICluster;
+  /** Name of the job's essential container. */
+  readonly containerName: string;
+  /** Role the container runs as. */
+  readonly taskRole: iam.IRole;
+  /** Role ECS uses to pull the image, write logs and read secrets. */
+  readonly executionRole: iam.IRole;
+  /** Subnets tasks are placed in (private, no public IP). */
+  readonly subnetIds: string[];
+  /** Security groups of the tasks. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /** Environment entries that contain `JobField` markers, resolved per job by a dispatcher. */
+  readonly launchEnvironment: { [name: string]: string };
+  /**
+   * The command, when it contains `JobField` markers (resolved per job).
+   * @default - the command is static and lives in the task definition
+   */
+  readonly launchCommand?: string[];
+
+  /**
+   * Grants exactly what launching this job needs: `ecs:RunTask` on the task
+   * definition family in this cluster, `iam:PassRole` on the task and
+   * execution roles to ECS tasks only, and `ecs:TagResource` at launch only.
+   */
+  grantRun(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** Properties of a `FargateJob`. */
+export interface FargateJobProps {
+  /** The container image. */
+  readonly image: ecs.ContainerImage;
+
+  /**
+   * The command. Entries may contain `JobField` markers.
+   * @default - the image's CMD
+   */
+  readonly command?: string[];
+
+  /**
+   * The entry point.
+   * @default - the image's ENTRYPOINT
+   */
+  readonly entryPoint?: string[];
+
+  /**
+   * Environment variables. Values may contain `JobField` markers; those
+   * entries are passed as overrides at launch, the others live in the task
+   * definition.
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+
+  /**
+   * Secrets from Secrets Manager or SSM Parameter Store, injected by ECS.
+   * @default - none
+   */
+  readonly secrets?: { [name: string]: ecs.Secret };
+
+  /**
+   * CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.
+   * @default 256
+   */
+  readonly cpu?: number;
+
+  /**
+   * Memory in MiB, valid for the chosen `cpu` on Fargate.
+   * @default 512
+   */
+  readonly memoryLimitMiB?: number;
+
+  /**
+   * CPU architecture.
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+
+  /**
+   * Ephemeral storage in GiB, 21 to 200.
+   * @default - 20 GiB, the Fargate default
+   */
+  readonly ephemeralStorageGiB?: number;
+
+  /**
+   * Name of the essential container.
+   * @default 'job'
+   */
+  readonly containerName?: string;
+
+  /**
+   * Task definition family.
+   * @default - derived from the construct path
+   */
+  readonly family?: string;
+
+  /**
+   * The cluster to run in.
+   * @default - a new cluster with Container Insights, in `vpc`
+   */
+  readonly cluster?: ecs.ICluster;
+
+  /**
+   * The VPC of the cluster this job creates. Ignored when `cluster` is given.
+   * @default - a new `JobVpc` (2 AZs, private subnets with egress, flow logs)
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets tasks run in. Tasks never get a public IP.
+   * @default - the private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the tasks.
+   * @default - a new security group with no ingress and all egress
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Role the container runs as.
+   * @default - a new role with no permissions
+   */
+  readonly taskRole?: iam.IRole;
+
+  /**
+   * Log group of the container.
+   * @default - a new log group with `logRetention`
+   */
+  readonly logGroup?: logs.ILogGroup;
+
+  /**
+   * Retention of the log group this job creates.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A containerized unit of work that runs once per job on Fargate: task
+ * definition, one essential container with logs, task and execution roles,
+ * a security group with no ingress, and placement in private subnets.
+ */
+export class FargateJob extends Construct implements IFargateJob {
+  public readonly taskDefinition: ecs.TaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly cluster: ecs.ICluster;
+  public readonly containerName: string;
+  public readonly taskRole: iam.IRole;
+  public readonly executionRole: iam.IRole;
+  public readonly subnetIds: string[];
+  public readonly securityGroups: ec2.ISecurityGroup[];
+  public readonly connections: ec2.Connections;
+  public readonly logGroup: logs.ILogGroup;
+  public readonly launchEnvironment: { [name: string]: string };
+  public readonly launchCommand?: string[];
+
+  constructor(scope: Construct, id: string, props: FargateJobProps) {
+    super(scope, id);
+    const cpu = props.cpu ?? 256;
+    const memoryLimitMiB = props.memoryLimitMiB ?? 512;
+    if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memoryLimitMiB)) {
+      validateFargateSize(cpu, memoryLimitMiB);
+    }
+    const storage = props.ephemeralStorageGiB;
+    if (storage !== undefined && !Token.isUnresolved(storage) && (storage < 21 || storage > 200 || !Number.isInteger(storage))) {
+      throw new Error(`ephemeralStorageGiB must be a whole number from 21 to 200, got ${storage}`);
+    }
+    this.containerName = props.containerName ?? 'job';
+    rejectMarkers('containerName', this.containerName);
+    rejectMarkers('family', props.family);
+    rejectMarkers('entryPoint', ...(props.entryPoint ?? []));
+    for (const name of Object.keys(props.environment ?? {})) {
+      rejectMarkers(`the name of environment variable '${name}'`, name);
+    }
+
+    const environment = props.environment ?? {};
+    const staticEnv: { [name: string]: string } = {};
+    const launchEnv: { [name: string]: string } = {};
+    for (const [name, value] of Object.entries(environment)) {
+      (JobField.containsField(value) ? launchEnv : staticEnv)[name] = value;
+    }
+    this.launchEnvironment = launchEnv;
+    const dynamicCommand = (props.command ?? []).some((c) => JobField.containsField(c));
+    this.launchCommand = dynamicCommand ? [...props.command!] : undefined;
+
+    if (props.cluster) {
+      this.cluster = props.cluster;
+    } else {
+      const vpc = props.vpc ?? new JobVpc(this, 'Vpc').vpc;
+      this.cluster = new ecs.Cluster(this, 'Cluster', {
+        vpc,
+        containerInsightsV2: ecs.ContainerInsights.ENABLED,
+        enableFargateCapacityProviders: true,
+      });
+    }
+
+    this.taskRole = props.taskRole ?? new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Task role of the ${this.node.path} job`,
+    });
+    const executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Execution role of the ${this.node.path} job`,
+    });
+    this.executionRole = executionRole;
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: props.family,
+      cpu,
+      memoryLimitMiB,
+      ephemeralStorageGiB: storage,
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+      taskRole: this.taskRole,
+      executionRole,
+    });
+
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.container = this.taskDefinition.addContainer('Container', {
+      containerName: this.containerName,
+      image: props.image,
+      essential: true,
+      entryPoint: props.entryPoint,
+      command: dynamicCommand ? undefined : props.command,
+      environment: Object.keys(staticEnv).length > 0 ? staticEnv : undefined,
+      secrets: props.secrets,
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'job', logGroup: this.logGroup }),
+    });
+    rejectMarkers('image', this.container.imageName);
+
+    const vpc = this.cluster.vpc;
+    this.subnetIds = vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    if (this.subnetIds.length === 0) {
+      throw new Error(`no subnets selected for ${this.node.path}: pass vpcSubnets that match subnets of the cluster's VPC`);
+    }
+    this.securityGroups = props.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: `Tasks of the ${this.node.path} job (no ingress)`,
+      allowAllOutbound: true,
+    })];
+    if (this.securityGroups.length === 0 || this.securityGroups.length > 5) {
+      throw new Error(`a Fargate task takes 1 to 5 security groups, got ${this.securityGroups.length}`);
+    }
+    this.connections = new ec2.Connections({ securityGroups: this.securityGroups });
+  }
+
+  public grantRun(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const familyArn = stack.formatArn({
+      service: 'ecs',
+      resource: 'task-definition',
+      resourceName: `${this.taskDefinition.family}:*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const tasksArn = Arn.format({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${this.cluster.clusterName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }, stack);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ecs:RunTask'],
+      resourceArns: [familyArn],
+      conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+    }).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['iam:PassRole'],
+      resourceArns: [this.taskRole.roleArn, this.executionRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    })).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ecs:TagResource'],
+      resourceArns: [tasksArn],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    }));
+  }
+}
+
+function rejectMarkers(what: string, ...values: Array<string | undefined>): void {
+  for (const value of values) {
+    if (value !== undefined && !Token.isUnresolved(value) && JobField.containsField(value)) {
+      throw new Error(`JobField markers cannot be used in ${what} ('${value}'): they only resolve in environment values and command entries`);
+    }
+  }
+}
