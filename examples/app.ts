@@ -1,10 +1,14 @@
 import { App } from 'aws-cdk-lib';
 import { nagFindings } from './nag';
+import { EventBridgeToFargateStack } from './eventbridge-to-fargate';
 import { S3ToFargateStack } from './s3-to-fargate';
+import { SqsToFargateStack } from './sqs-to-fargate';
 
 /** Every example stack, in one app. */
 export function buildExamplesApp(app: App = new App()): App {
   new S3ToFargateStack(app, 'S3ToFargateExample');
+  new SqsToFargateStack(app, 'SqsToFargateExample');
+  new EventBridgeToFargateStack(app, 'EventBridgeToFargateExample');
   return app;
 }
 

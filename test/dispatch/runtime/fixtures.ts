@@ -1,0 +1,99 @@
+import { DispatchConfig } from '../../../src/dispatch/dispatch-config';
+import { SqsRecord } from '../../../src/dispatch/runtime/types';
+
+export const DISPATCH_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:dispatch';
+export const USER_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:orders';
+export const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch-dlq';
+
+export function config(overrides: Partial<DispatchConfig> = {}, job: Partial<DispatchConfig['job']> = {}): DispatchConfig {
+  return {
+    version: 1,
+    startedBy: 'hc-0123456789abcdef',
+    deadLetterQueueUrl: DLQ_URL,
+    maxReceiveCount: 5,
+    launchConcurrency: 10,
+    queues: [{ arn: DISPATCH_QUEUE, kind: 'dispatch' }, { arn: USER_QUEUE, kind: 'sqs' }],
+    ...overrides,
+    job: {
+      cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/jobs',
+      taskDefinition: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/count:3',
+      family: 'count',
+      containerName: 'job',
+      subnets: ['subnet-a', 'subnet-b'],
+      securityGroups: ['sg-1'],
+      launchType: 'FARGATE',
+      environment: { INPUT_URI: '{{hc:s3.uri}}', KEY: '{{hc:s3.key}}' },
+      ...job,
+    },
+  };
+}
+
+/** A classic S3 notification record as S3 writes it: the key URL-encoded, spaces as '+'. */
+export function s3Record(encodedKey: string, opts: { bucket?: string; sequencer?: string; versionId?: string; size?: number } = {}) {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'eu-west-1',
+    eventTime: '2026-11-27T10:00:00.000Z',
+    eventName: 'ObjectCreated:Put',
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'cfg',
+      bucket: { name: opts.bucket ?? 'input-bucket', arn: `arn:aws:s3:::${opts.bucket ?? 'input-bucket'}` },
+      object: {
+        key: encodedKey,
+        size: opts.size ?? 1024,
+        eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+        ...(opts.versionId ? { versionId: opts.versionId } : {}),
+        sequencer: opts.sequencer ?? '0065F1A2B3C4D5E6F7',
+      },
+    },
+  };
+}
+
+/** Percent-encodes a key the way S3 classic notifications do (form encoding: space → '+'). */
+export function s3Encode(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function sqsRecord(messageId: string, body: string, source = DISPATCH_QUEUE, receiveCount = 1): SqsRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: String(receiveCount) },
+    messageAttributes: {},
+    eventSource: 'aws:sqs',
+    eventSourceARN: source,
+    awsRegion: 'eu-west-1',
+  };
+}
+
+export function s3Message(messageId: string, records: unknown[], receiveCount = 1): SqsRecord {
+  return sqsRecord(messageId, JSON.stringify({ Records: records }), DISPATCH_QUEUE, receiveCount);
+}
+
+export function eventBridgeEvent(id: string, detail: unknown, source = 'com.example.orders', detailType = 'OrderPlaced') {
+  return {
+    'version': '0',
+    id,
+    'detail-type': detailType,
+    source,
+    'account': '111122223333',
+    'time': '2026-11-27T10:00:00Z',
+    'region': 'eu-west-1',
+    'resources': [],
+    detail,
+  };
+}
+
+export function s3EventBridgeEvent(key: string, id = 'eb-s3-1') {
+  return eventBridgeEvent(id, {
+    'version': '0',
+    'bucket': { name: 'input-bucket' },
+    'object': { 'key': key, 'size': 5, 'etag': 'b1946ac92492d2347c6235b4d2611184', 'version-id': 'v1', 'sequencer': '617f08299329d189' },
+    'request-id': 'N4N7GDK58NMKJ12R',
+    'requester': '111122223333',
+    'reason': 'PutObject',
+  }, 'aws.s3', 'Object Created');
+}

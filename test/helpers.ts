@@ -1,0 +1,32 @@
+import { App, Stack, aws_ec2 as ec2, aws_ecs as ecs } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FargateJob, FargateJobProps } from '../src';
+
+export const IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:stable');
+
+/** A stack with a VPC and cluster of its own, so templates stay small. */
+export function stackWithCluster(id = 'Test'): { app: App; stack: Stack; vpc: ec2.Vpc; cluster: ecs.Cluster } {
+  const app = new App();
+  const stack = new Stack(app, id);
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, restrictDefaultSecurityGroup: false });
+  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+  return { app, stack, vpc, cluster };
+}
+
+export function job(stack: Stack, cluster: ecs.ICluster, props: Partial<FargateJobProps> = {}, id = 'Job'): FargateJob {
+  return new FargateJob(stack, id, { image: IMAGE, cluster, ...props });
+}
+
+/** The resources of one type, as a list of their properties. */
+export function propertiesOf(template: Template, type: string): any[] {
+  return Object.values(template.findResources(type)).map((r: any) => r.Properties);
+}
+
+/** The single resource of a type whose logical id starts with `prefix`. */
+export function resourceNamed(template: Template, type: string, prefix: string): { id: string; props: any } {
+  const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type} starting with ${prefix}, found ${found.map(([id]) => id).join(', ') || 'none'}`);
+  }
+  return { id: found[0][0], props: (found[0][1] as any).Properties };
+}
