@@ -1,0 +1,62 @@
+import { App, Stack, aws_iam as iam, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
+import { EventBridgeSource, FargateJob, JobDispatcher, JobVpc, S3Source } from '../src';
+import { IMAGE } from './helpers';
+import { buildExamplesApp } from '../examples/app';
+import { nagFindings } from '../examples/nag';
+
+function findings(build: (stack: Stack) => void) {
+  const app = new App();
+  const stack = new Stack(app, 'Nag');
+  build(stack);
+  app.synth();
+  return nagFindings(stack).map((f) => `${f.rule} at ${f.path}`);
+}
+
+describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () => {
+  test('JobVpc default configuration', () => {
+    expect(findings((stack) => new JobVpc(stack, 'Vpc'))).toEqual([]);
+  });
+
+  test('FargateJob default configuration (own VPC and cluster)', () => {
+    expect(findings((stack) => new FargateJob(stack, 'Job', { image: IMAGE }))).toEqual([]);
+  });
+
+  test('JobDispatcher default configuration with an S3 and an EventBridge source', () => {
+    expect(findings((stack) => {
+      const bucket = new s3.Bucket(stack, 'Bucket', {
+        enforceSSL: true,
+        serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }),
+      });
+      new JobDispatcher(stack, 'Dispatcher', {
+        job: new FargateJob(stack, 'Job', { image: IMAGE }),
+        sources: [new S3Source(bucket), new EventBridgeSource({ eventPattern: { source: ['x'] } })],
+      });
+    }).filter((f) => !f.includes('/Logs/'))).toEqual([]);
+  });
+
+  test.each(['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample'])('example %s', (name) => {
+    const app = buildExamplesApp(new App());
+    app.synth();
+    expect(nagFindings(app.node.findChild(name)).map((f) => `${f.rule} at ${f.path}`)).toEqual([]);
+  });
+});
+
+describe('acknowledgments are narrow', () => {
+  test('a wildcard the library did not grant is still reported on the dispatcher role', () => {
+    const result = findings((stack) => {
+      const d = new JobDispatcher(stack, 'Dispatcher', { job: new FargateJob(stack, 'Job', { image: IMAGE }) });
+      (d.node.findChild('Role') as iam.Role).addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::some-bucket/*'] }));
+    });
+    expect(result).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::some-bucket/*] at Nag/Dispatcher/Role/DefaultPolicy/Resource']);
+  });
+
+  test('the notification handler findings appear without an S3Source, so acknowledging them is needed and specific', () => {
+    const result = findings((stack) => {
+      const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: true, serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }) });
+      bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(new sqs.Queue(stack, 'Q', { enforceSSL: true })));
+    }).filter((f) => f.includes('BucketNotificationsHandler'));
+    expect(result).toEqual([
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] at Nag/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource',
+    ]);
+  });
+});
