@@ -55,13 +55,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  tsconfigDev: {
-    include: ['examples/**/*.ts'],
-    compilerOptions: {},
-  },
   eslintOptions: {
     dirs: ['src'],
     devdirs: ['test', 'examples'],
+    // Lint with one dev tsconfig that sees everything: handlers and examples
+    // are outside the jsii compilation, so the project service would not find them.
+    projectService: false,
+    tsconfigPath: './tsconfig.dev.json',
   },
 
   gitignore: ['cdk.out/', '.cdk.staging/', 'bench/results.json'],
@@ -85,6 +85,11 @@ for (const entrypoint of LAMBDA_HANDLERS) {
   });
 }
 
+// Handler code is bundled at build time: the SDK clients it imports are dev
+// dependencies by design.
+project.eslint?.allowDevDeps('src/**/*.lambda.ts');
+project.eslint?.allowDevDeps('src/**/runtime/**');
+
 // Examples compile with the dev tsconfig and are linted, never shipped.
 project.addExcludeFromCleanup('examples/**');
 
@@ -102,6 +107,16 @@ new JsonFile(project, 'cdk.json', {
       '@aws-cdk/core:newStyleStackSynthesis': true,
     },
   },
+});
+
+// Type-checking and linting view of the whole repository (the jsii tsconfig
+// covers only the published constructs).
+new javascript.TypescriptConfig(project, {
+  fileName: 'tsconfig.dev.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['./tsconfig.json']),
+  include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
+  exclude: ['node_modules'],
+  compilerOptions: { rootDir: '.', noEmit: true },
 });
 
 new TextFile(project, '.nvmrc', { lines: ['20'] });

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
-import { nagFindings } from './nag';
 import { EventBridgeToFargateStack } from './eventbridge-to-fargate';
+import { nagFindings } from './nag';
 import { S3ToFargateStack } from './s3-to-fargate';
 import { SqsToFargateStack } from './sqs-to-fargate';
 

@@ -1,5 +1,5 @@
-import { IConstruct } from 'constructs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
 
 /** One unacknowledged cdk-nag finding. */
 export interface NagFinding {

@@ -58,8 +58,7 @@ export class S3ToFargateStack extends Stack {
     Validations.of(this.job.taskRole).acknowledge(
       ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*',
         `Resource::<${this.getLogicalId(this.inputBucket.node.defaultChild as any)}.Arn>/*`,
-        `Resource::<${this.getLogicalId(this.resultBucket.node.defaultChild as any)}.Arn>/results/*`,
-      ].map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason: why })),
+        `Resource::<${this.getLogicalId(this.resultBucket.node.defaultChild as any)}.Arn>/results/*`].map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason: why })),
     );
     Validations.of(this.job.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',

@@ -52,7 +52,11 @@ describe('JobDispatcher resources', () => {
   test('function: pinned Node.js 24 runtime, arm64, 60 s, 256 MiB, active tracing, log group with retention', () => {
     const fn = resourceNamed(template, 'AWS::Lambda::Function', 'DispatcherFunction').props;
     expect(fn).toMatchObject({
-      Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 60, MemorySize: 256,
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 60,
+      MemorySize: 256,
       TracingConfig: { Mode: 'Active' },
     });
     const logGroup = resourceNamed(template, 'AWS::Logs::LogGroup', 'DispatcherLogGroup');
@@ -82,22 +86,28 @@ describe('JobDispatcher resources', () => {
       { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::Logs::LogGroup', 'DispatcherLogGroup'), 'Arn'] } },
       {
-        Action: 'ecs:RunTask', Effect: 'Allow', Resource: arn([':task-definition/count:*']),
+        Action: 'ecs:RunTask',
+        Effect: 'Allow',
+        Resource: arn([':task-definition/count:*']),
         Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [cluster, 'Arn'] } } },
       },
       {
-        Action: 'iam:PassRole', Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
         Resource: [{ 'Fn::GetAtt': [id('AWS::IAM::Role', 'JobTaskRole'), 'Arn'] }, { 'Fn::GetAtt': [id('AWS::IAM::Role', 'JobExecutionRole'), 'Arn'] }],
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
       {
-        Action: 'ecs:TagResource', Effect: 'Allow', Resource: arn([':task/', { Ref: cluster }, '/*']),
+        Action: 'ecs:TagResource',
+        Effect: 'Allow',
+        Resource: arn([':task/', { Ref: cluster }, '/*']),
         Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
       },
       { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherDeadLetterQueue'), 'Arn'] } },
       {
         Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherQueue'), 'Arn'] },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherQueue'), 'Arn'] },
       },
     ]);
     // no managed policies, no '*' actions anywhere on the role

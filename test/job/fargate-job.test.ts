@@ -104,7 +104,9 @@ describe('FargateJob environment and command', () => {
     const { stack, cluster } = stackWithCluster();
     job(stack, cluster, { cpu: 1024, memoryLimitMiB: 4096, cpuArchitecture: ecs.CpuArchitecture.ARM64, ephemeralStorageGiB: 50 });
     Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
-      Cpu: '1024', Memory: '4096', EphemeralStorage: { SizeInGiB: 50 },
+      Cpu: '1024',
+      Memory: '4096',
+      EphemeralStorage: { SizeInGiB: 50 },
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
     });
   });
@@ -120,7 +122,7 @@ describe('FargateJob bad props fail with a message that says what to change', ()
     [{ family: `f-${JobField.s3Key()}` }, 'JobField markers cannot be used in family'],
     [{ entryPoint: [JobField.body()] }, 'JobField markers cannot be used in entryPoint'],
     [{ image: ecs.ContainerImage.fromRegistry(JobField.s3Key()) }, 'JobField markers cannot be used in image'],
-    [{ environment: { [JobField.s3Key()]: 'x' } }, "JobField markers cannot be used in the name of environment variable"],
+    [{ environment: { [JobField.s3Key()]: 'x' } }, 'JobField markers cannot be used in the name of environment variable'],
     [{ securityGroups: [] }, 'a Fargate task takes 1 to 5 security groups, got 0'],
   ])('%j', (props, message) => {
     const { stack, cluster } = stackWithCluster();
@@ -128,7 +130,9 @@ describe('FargateJob bad props fail with a message that says what to change', ()
   });
 
   test('every valid Fargate size is accepted', () => {
-    const valid: Array<[number, number]> = [[256, 512], [256, 2048], [512, 4096], [1024, 8192], [2048, 16384], [4096, 30720], [8192, 61440], [16384, 122880]];
+    const valid: Array<[number, number]> = [
+      [256, 512], [256, 2048], [512, 4096], [1024, 8192], [2048, 16384], [4096, 30720], [8192, 61440], [16384, 122880],
+    ];
     valid.forEach(([cpu, memoryLimitMiB], i) => {
       const { stack, cluster } = stackWithCluster();
       expect(() => job(stack, cluster, { cpu, memoryLimitMiB }, `Job${i}`)).not.toThrow();

@@ -1,10 +1,10 @@
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { clientToken, Dispatcher, parseConfig } from '../../../src/dispatch/runtime/dispatcher';
 import {
   config, DISPATCH_QUEUE, DLQ_URL, eventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE,
 } from './fixtures';
+import { clientToken, Dispatcher, parseConfig } from '../../../src/dispatch/runtime/dispatcher';
 
 const ecsMock = mockClient(ECSClient);
 const sqsMock = mockClient(SQSClient);
@@ -192,7 +192,7 @@ describe('batchItemFailures and dead-lettering', () => {
     // ok, capacity, throttled were attempted; malformed ones never reached ECS
     expect(runTaskInputs()).toHaveLength(3);
     expect(logs.find((l) => l.message === 'batch done')).toEqual({
-      level: 'INFO', message: 'batch done', records: 6, 'launched': 1, 'retry': 2, 'dead-lettered': 2, 'skipped': 1,
+      'level': 'INFO', 'message': 'batch done', 'records': 6, 'launched': 1, 'retry': 2, 'dead-lettered': 2, 'skipped': 1,
     });
   });
 

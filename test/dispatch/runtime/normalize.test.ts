@@ -1,6 +1,6 @@
+import { eventBridgeEvent, s3EventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE } from './fixtures';
 import { decodeS3Key, jobIdFrom, normalizeRecord } from '../../../src/dispatch/runtime/normalize';
 import { PermanentError } from '../../../src/dispatch/runtime/types';
-import { eventBridgeEvent, s3EventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE } from './fixtures';
 
 const DISPATCH = { arn: 'x', kind: 'dispatch' as const };
 
