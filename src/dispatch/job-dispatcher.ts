@@ -164,7 +164,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     for (const source of props.sources ?? []) {
       this.addSource(source);
     }
-    this.node.addValidation({ validate: () => this.validateFields() });
+    this.node.addValidation({ validate: () => [...this.validateFields(), ...this.validateConfigSize(maxReceiveCount, launchConcurrency)] });
     this.acknowledgeNagFindings();
   }
 
@@ -247,6 +247,22 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       }
     }
     return errors;
+  }
+
+  /**
+   * Lambda allows 4 KB of environment variables in total. The config holds
+   * ARNs and ids that CloudFormation fills in, so their length is estimated
+   * generously (128 characters each) to fail at synth, not at deploy.
+   */
+  private validateConfigSize(maxReceiveCount: number, launchConcurrency: number): string[] {
+    const resolved = Stack.of(this).resolve(this.renderConfig(maxReceiveCount, launchConcurrency));
+    const parts: unknown[] = typeof resolved === 'string' ? [resolved] : resolved?.['Fn::Join']?.[1] ?? [];
+    const estimate = DISPATCH_CONFIG_ENV.length + parts.reduce<number>((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) : 128), 0);
+    if (estimate > 4096) {
+      return [`the dispatcher config for ${this.job.node.path} is about ${estimate} bytes, over Lambda's 4 KB environment limit: `
+        + 'shorten the environment templates of the job (fewer or shorter JobField entries), or move static values into the task definition'];
+    }
+    return [];
   }
 
   private acknowledgeNagFindings(): void {

@@ -255,3 +255,17 @@ describe('bad props fail synth with a message that says what to change', () => {
     expect(() => d.addSource(new SqsSource(q))).toThrow('queue Test/Q is already a source of Test/Dispatcher');
   });
 });
+
+describe('config size', () => {
+  test('job templates that would overflow Lambda\'s 4 KB environment fail synth with what to do', () => {
+    const environment: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) environment[`FIELD_${i}`] = `${JobField.fromPath(`$.detail.some.rather.long.path.number${i}`)}`;
+    const { app } = dispatcherStack({}, { environment });
+    expect(() => app.synth()).toThrow(/the dispatcher config for Test\/Job is about \d+ bytes, over Lambda's 4 KB environment limit: shorten the environment templates/);
+  });
+
+  test('the examples stay well under it', () => {
+    const { app } = dispatcherStack({}, { environment: { A: JobField.s3Key(), B: JobField.s3Uri(), C: JobField.jobId() } });
+    expect(() => app.synth()).not.toThrow();
+  });
+});
