@@ -30,3 +30,34 @@ export function resourceNamed(template: Template, type: string, prefix: string):
   }
   return { id: found[0][0], props: (found[0][1] as any).Properties };
 }
+
+/** `arn:<partition>:ecs:<region>:<account>` followed by `suffix`, as CDK renders it. */
+export function ecsArn(suffix: unknown[]) {
+  return {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ...suffix]],
+  };
+}
+
+/** The exact statements `FargateJob.grantRun()` adds, for the given logical ids. */
+export function runStatements(ids: { family: string; cluster: string; taskRole: string; executionRole: string }) {
+  return [
+    {
+      Action: 'ecs:RunTask',
+      Effect: 'Allow',
+      Resource: ecsArn([`:task-definition/${ids.family}:*`]),
+      Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [ids.cluster, 'Arn'] } } },
+    },
+    {
+      Action: 'iam:PassRole',
+      Effect: 'Allow',
+      Resource: [{ 'Fn::GetAtt': [ids.taskRole, 'Arn'] }, { 'Fn::GetAtt': [ids.executionRole, 'Arn'] }],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+    {
+      Action: 'ecs:TagResource',
+      Effect: 'Allow',
+      Resource: ecsArn([':task/', { Ref: ids.cluster }, '/*']),
+      Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    },
+  ];
+}

@@ -1,4 +1,5 @@
 import { execFile } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
@@ -34,7 +35,7 @@ function startFakeAws(): Promise<{ server: http.Server; url: string; calls: Call
         res.end(JSON.stringify({ tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:111122223333:task/jobs/${calls.length}` }], failures: [] }));
       } else if (target.endsWith('.SendMessage')) {
         res.setHeader('content-type', 'application/x-amz-json-1.0');
-        res.end(JSON.stringify({ MessageId: 'm', MD5OfMessageBody: require('crypto').createHash('md5').update(body.MessageBody).digest('hex') }));
+        res.end(JSON.stringify({ MessageId: 'm', MD5OfMessageBody: createHash('md5').update(body.MessageBody).digest('hex') }));
       } else {
         res.statusCode = 400;
         res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));

@@ -1,7 +1,7 @@
 import { Duration, Stack, aws_events as events, aws_s3 as s3, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { EventBridgeSource, JobDispatcher, JobField, S3Source, SqsSource } from '../../src';
-import { job, propertiesOf, resourceNamed, stackWithCluster } from '../helpers';
+import { job, propertiesOf, resourceNamed, runStatements, stackWithCluster } from '../helpers';
 
 function dispatcherStack(props: Partial<ConstructorParameters<typeof JobDispatcher>[2]> = {}, jobProps = {}) {
   const { app, stack, cluster } = stackWithCluster();
@@ -79,30 +79,12 @@ describe('JobDispatcher resources', () => {
     const policy = resourceNamed(template, 'AWS::IAM::Policy', 'DispatcherRoleDefaultPolicy').props;
     const id = (type: string, prefix: string) => resourceNamed(template, type, prefix).id;
     const cluster = id('AWS::ECS::Cluster', 'Cluster');
-    const arn = (suffix: any[]) => ({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ...suffix]],
-    });
     expect(policy.PolicyDocument.Statement).toEqual([
       { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::Logs::LogGroup', 'DispatcherLogGroup'), 'Arn'] } },
-      {
-        Action: 'ecs:RunTask',
-        Effect: 'Allow',
-        Resource: arn([':task-definition/count:*']),
-        Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [cluster, 'Arn'] } } },
-      },
-      {
-        Action: 'iam:PassRole',
-        Effect: 'Allow',
-        Resource: [{ 'Fn::GetAtt': [id('AWS::IAM::Role', 'JobTaskRole'), 'Arn'] }, { 'Fn::GetAtt': [id('AWS::IAM::Role', 'JobExecutionRole'), 'Arn'] }],
-        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      },
-      {
-        Action: 'ecs:TagResource',
-        Effect: 'Allow',
-        Resource: arn([':task/', { Ref: cluster }, '/*']),
-        Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
-      },
+      ...runStatements({
+        family: 'count', cluster, taskRole: id('AWS::IAM::Role', 'JobTaskRole'), executionRole: id('AWS::IAM::Role', 'JobExecutionRole'),
+      }),
       { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherDeadLetterQueue'), 'Arn'] } },
       {
         Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],

@@ -1,7 +1,7 @@
 import { App, Stack, aws_ecs as ecs, aws_iam as iam, aws_secretsmanager as sm } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateJob, JobField } from '../../src';
-import { IMAGE, job, propertiesOf, stackWithCluster } from '../helpers';
+import { IMAGE, job, propertiesOf, runStatements, stackWithCluster } from '../helpers';
 
 describe('FargateJob defaults', () => {
   const app = new App();
@@ -151,28 +151,6 @@ describe('FargateJob.grantRun', () => {
     const taskRole = Object.keys(template.findResources('AWS::IAM::Role')).find((k) => k.startsWith('JobTaskRole'));
     const execRole = Object.keys(template.findResources('AWS::IAM::Role')).find((k) => k.startsWith('JobExecutionRole'));
     const clusterId = Object.keys(template.findResources('AWS::ECS::Cluster'))[0];
-    const arn = (suffix: any[]) => ({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ...suffix]],
-    });
-    expect(policy.PolicyDocument.Statement).toEqual([
-      {
-        Action: 'ecs:RunTask',
-        Effect: 'Allow',
-        Resource: arn([':task-definition/my-job:*']),
-        Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } },
-      },
-      {
-        Action: 'iam:PassRole',
-        Effect: 'Allow',
-        Resource: [{ 'Fn::GetAtt': [taskRole, 'Arn'] }, { 'Fn::GetAtt': [execRole, 'Arn'] }],
-        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      },
-      {
-        Action: 'ecs:TagResource',
-        Effect: 'Allow',
-        Resource: arn([':task/', { Ref: clusterId }, '/*']),
-        Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
-      },
-    ]);
+    expect(policy.PolicyDocument.Statement).toEqual(runStatements({ family: 'my-job', cluster: clusterId, taskRole: taskRole!, executionRole: execRole! }));
   });
 });
