@@ -90,9 +90,6 @@ for (const entrypoint of LAMBDA_HANDLERS) {
 project.eslint?.allowDevDeps('src/**/*.lambda.ts');
 project.eslint?.allowDevDeps('src/**/runtime/**');
 
-// Examples compile with the dev tsconfig and are linted, never shipped.
-project.addExcludeFromCleanup('examples/**');
-
 // `npx cdk synth` at the root synthesizes every example stack. The `build`
 // step bundles the handlers first, so a fresh clone needs only `npm ci`.
 new JsonFile(project, 'cdk.json', {
@@ -101,11 +98,8 @@ new JsonFile(project, 'cdk.json', {
     build: 'npx projen bundle',
     output: 'cdk.out',
     watch: { include: ['src/**', 'examples/**'] },
-    context: {
-      // No AWS account here: examples are environment-agnostic and must never
-      // trigger context lookups.
-      '@aws-cdk/core:newStyleStackSynthesis': true,
-    },
+    // Examples are environment-agnostic: no account, no context lookups.
+    context: {},
   },
 });
 
