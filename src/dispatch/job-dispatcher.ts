@@ -106,16 +106,19 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   private readonly jobTypes = new Set<JobSourceType>();
   private readonly props: JobDispatcherProps;
   private readonly timeout: Duration;
+  private readonly maxReceiveCount: number;
+  private readonly launchConcurrency: number;
 
   constructor(scope: Construct, id: string, props: JobDispatcherProps) {
     super(scope, id);
     this.props = props;
     this.job = props.job;
     const timeout = props.timeout ?? Duration.minutes(1);
-    this.timeout = timeout;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    const launchConcurrency = props.launchConcurrency ?? 10;
-    validate(props, timeout, maxReceiveCount, launchConcurrency);
+    this.timeout = timeout;
+    this.maxReceiveCount = maxReceiveCount;
+    this.launchConcurrency = props.launchConcurrency ?? 10;
+    validate(props, timeout, maxReceiveCount, this.launchConcurrency);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -152,7 +155,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       tracing: lambda.Tracing.ACTIVE,
       description: `Launches ${props.job.node.path} tasks for queued events`,
       environment: {
-        [DISPATCH_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig(maxReceiveCount, launchConcurrency) }),
+        [DISPATCH_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig() }),
       },
     });
 
@@ -164,7 +167,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     for (const source of props.sources ?? []) {
       this.addSource(source);
     }
-    this.node.addValidation({ validate: () => [...this.validateFields(), ...this.validateConfigSize(maxReceiveCount, launchConcurrency)] });
+    this.node.addValidation({ validate: () => [...this.validateFields(), ...this.validateConfigSize()] });
     this.acknowledgeNagFindings();
   }
 
@@ -177,15 +180,15 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   public addSource(source: IJobSource): void {
     const scope = new Construct(this, `Source${this._sources.length}`);
     const config = source.bind(scope, this);
-    this._sources.push(source);
-    config.jobTypes.forEach((t) => this.jobTypes.add(t));
     if (config.queue) {
       if (this.queueConfigs.some((q) => q.arn === config.queue!.queueArn)) {
         throw new Error(`queue ${config.queue.node.path} is already a source of ${this.node.path}`);
       }
-      this.consume(config.queue, { arn: config.queue.queueArn, kind: 'sqs', jobId: config.jobId });
       checkSourceVisibility(config.queue, this.timeout);
+      this.consume(config.queue, { arn: config.queue.queueArn, kind: 'sqs', jobId: config.jobId });
     }
+    this._sources.push(source);
+    config.jobTypes.forEach((t) => this.jobTypes.add(t));
   }
 
   private consume(queue: sqs.IQueue, queueConfig: QueueConfig): void {
@@ -198,14 +201,14 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     }));
   }
 
-  private renderConfig(maxReceiveCount: number, launchConcurrency: number): string {
+  private renderConfig(): string {
     const job = this.job;
     const config: DispatchConfig = {
       version: DISPATCH_CONFIG_VERSION,
       startedBy: this.startedBy,
       deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
-      maxReceiveCount,
-      launchConcurrency,
+      maxReceiveCount: this.maxReceiveCount,
+      launchConcurrency: this.launchConcurrency,
       queues: this.queueConfigs,
       job: {
         cluster: job.cluster.clusterArn,
@@ -254,8 +257,8 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
    * ARNs and ids that CloudFormation fills in, so their length is estimated
    * generously (128 characters each) to fail at synth, not at deploy.
    */
-  private validateConfigSize(maxReceiveCount: number, launchConcurrency: number): string[] {
-    const resolved = Stack.of(this).resolve(this.renderConfig(maxReceiveCount, launchConcurrency));
+  private validateConfigSize(): string[] {
+    const resolved = Stack.of(this).resolve(this.renderConfig());
     const parts: unknown[] = typeof resolved === 'string' ? [resolved] : resolved?.['Fn::Join']?.[1] ?? [];
     const estimate = DISPATCH_CONFIG_ENV.length + parts.reduce<number>((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) : 128), 0);
     if (estimate > 4096) {
