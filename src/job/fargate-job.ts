@@ -1,5 +1,5 @@
 import {
-  Arn, ArnFormat, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Stack, Token,
+  ArnFormat, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { validateFargateSize } from './fargate-sizes';
@@ -271,12 +271,12 @@ export class FargateJob extends Construct implements IFargateJob {
       resourceName: `${this.taskDefinition.family}:*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    const tasksArn = Arn.format({
+    const tasksArn = stack.formatArn({
       service: 'ecs',
       resource: 'task',
       resourceName: `${this.cluster.clusterName}/*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    }, stack);
+    });
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['ecs:RunTask'],
