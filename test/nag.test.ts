@@ -60,3 +60,19 @@ describe('acknowledgments are narrow', () => {
     ]);
   });
 });
+
+describe('acknowledgments are recorded once', () => {
+  test('two S3Sources in one stack and a second synth add no duplicate acknowledgment metadata', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Twice');
+    const job = new FargateJob(stack, 'Job', { image: IMAGE });
+    new JobDispatcher(stack, 'Dispatcher', { job, sources: [new S3Source(new s3.Bucket(stack, 'A')), new S3Source(new s3.Bucket(stack, 'B'))] });
+    app.synth();
+    app.synth({ force: true });
+    const acked = (c: any) => c.node.metadata.filter((m: any) => m.type === 'aws:cdk:acknowledged-rules').flatMap((m: any) => Object.keys(m.data));
+    const handlerRole = stack.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'))!.node.findChild('Role');
+    expect(acked(handlerRole)).toHaveLength(1);
+    const policy = stack.node.findChild('Dispatcher').node.findChild('Role').node.findChild('DefaultPolicy').node.findChild('Resource');
+    expect(acked(policy)).toHaveLength(3);
+  });
+});

@@ -1,4 +1,4 @@
-import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { CfnPolicy } from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 
@@ -14,14 +14,20 @@ import { IConstruct } from 'constructs';
  * (`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:…]`) has several.
  */
 export function acknowledgeNag(construct: IConstruct, acks: Array<{ id: string; reason: string }>): void {
+  const recorded = new Set(construct.node.metadata
+    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((m) => Object.keys(m.data ?? {})));
   const data: Record<string, string> = {};
   for (const ack of acks) {
     if (!ack.reason || ack.reason.length < 20) {
       throw new Error(`acknowledgment of ${ack.id} needs a specific reason`);
     }
-    data[ack.id] = ack.reason;
+    // Several S3Sources in a stack, or repeated synths, acknowledge the same finding again.
+    if (!recorded.has(ack.id)) data[ack.id] = ack.reason;
   }
-  construct.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, data);
+  if (Object.keys(data).length > 0) {
+    construct.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, data);
+  }
 }
 
 /** A wildcard this library grants on purpose, and why. */
@@ -41,7 +47,7 @@ export function acknowledgeWildcardResources(policy: IConstruct, reasons: Wildca
   policy.node.addValidation({
     validate: () => {
       const cfn = policy instanceof CfnPolicy ? policy : policy.node.tryFindChild('Resource');
-      if (!(cfn instanceof CfnResource) || !(cfn instanceof CfnPolicy)) return [];
+      if (!(cfn instanceof CfnPolicy)) return [];
       const doc = Stack.of(cfn).resolve(cfn.policyDocument);
       for (const statement of doc?.Statement ?? []) {
         if (statement.Effect !== 'Allow') continue;
