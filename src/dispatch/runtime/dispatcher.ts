@@ -81,22 +81,21 @@ export class Dispatcher {
   /** Never throws: every record ends launched, skipped, retried or dead-lettered. */
   public async processRecord(record: SqsRecord): Promise<RecordOutcome> {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
-    let failure: RecordOutcome;
+    let reason: string;
     try {
       return await this.dispatchRecord(record);
     } catch (e) {
-      const reason = errorText(e);
-      if (e instanceof PermanentError) {
-        failure = { status: 'dead-lettered', reason };
-      } else if (receiveCount >= this.config.maxReceiveCount) {
+      reason = errorText(e);
+      if (!(e instanceof PermanentError)) {
+        if (receiveCount < this.config.maxReceiveCount) {
+          this.log('WARN', 'launch failed, will retry', { messageId: record.messageId, receiveCount, reason });
+          return { status: 'retry', reason };
+        }
         // Last delivery before SQS would redrive it without a reason: dead-letter it ourselves.
-        failure = { status: 'dead-lettered', reason: `launch still failing after ${receiveCount} receives: ${reason}` };
-      } else {
-        this.log('WARN', 'launch failed, will retry', { messageId: record.messageId, receiveCount, reason });
-        return { status: 'retry', reason };
+        reason = `launch still failing after ${receiveCount} receives: ${reason}`;
       }
     }
-    return this.deadLetter(record, failure.reason, receiveCount);
+    return this.deadLetter(record, reason, receiveCount);
   }
 
   private async dispatchRecord(record: SqsRecord): Promise<RecordOutcome> {
