@@ -37,9 +37,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Bundled into the dispatcher asset at build time (see lambdaOptions), so
     // consumers never install it and the Lambda never depends on the SDK
     // version the runtime happens to ship.
-    '@aws-sdk/client-ecs@^3.1161.0',
-    '@aws-sdk/client-sqs@^3.1161.0',
+    '@aws-sdk/client-ecs@^3.1164.0',
+    '@aws-sdk/client-sqs@^3.1164.0',
+    // Lambda's credential sources only (see src/dispatch/runtime/lambda-credentials.ts),
+    // SigV4 for the claim-check PUT, and their types.
+    '@aws-sdk/credential-provider-env@^3.972.85',
+    '@aws-sdk/credential-provider-http@^3.972.87',
+    '@smithy/signature-v4@^5.7.5',
+    '@smithy/core@^3.41.1',
+    '@smithy/types',
     'aws-sdk-client-mock@^4.1.0',
+    // Property-based tests of normalization and input mapping.
+    'fast-check@^4.3.0',
   ],
 
   // Handlers are bundled explicitly below (minified, SDK included), and the
@@ -82,6 +91,10 @@ for (const entrypoint of LAMBDA_HANDLERS) {
     minify: true,
     sourcemap: false,
     mainFields: ['module', 'main'],
+    // In Lambda, credentials come from the environment (or a container
+    // endpoint): the default chain's SSO/INI/process/IMDS providers are dead
+    // weight at every cold start.
+    esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './src/dispatch/runtime/lambda-credentials.ts' },
   });
 }
 

@@ -1,11 +1,15 @@
 import { App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { FargateJob, JobDispatcher, JobField, S3Source } from '../src';
+import { FargateJob, JobCapacity, JobDispatcher, JobField, S3Source } from '../src';
 
 /**
  * An upload to the input bucket starts a Fargate task that reads the object,
  * counts its bytes and lines, and writes the result next to it in the results
  * bucket (`results/<key>.txt`). Public image: no Docker build needed.
+ *
+ * Tasks run on Fargate Spot and fall back to on-demand when Spot has no
+ * capacity; at most 50 run at once (the rest wait in the queue); input that
+ * does not fit the RunTask overrides goes through the claim-check bucket.
  */
 export class S3ToFargateStack extends Stack {
   public readonly inputBucket: s3.Bucket;
@@ -44,6 +48,7 @@ export class S3ToFargateStack extends Stack {
       },
       cpu: 256,
       memoryLimitMiB: 512,
+      capacity: JobCapacity.spot({ fallbackToOnDemand: true }),
     });
     this.inputBucket.grantRead(this.job.taskRole);
     this.resultBucket.grantPut(this.job.taskRole, 'results/*');
@@ -52,6 +57,7 @@ export class S3ToFargateStack extends Stack {
       job: this.job,
       sources: [new S3Source(this.inputBucket, { prefix: 'incoming/' })],
       timeout: Duration.minutes(1),
+      maxConcurrentTasks: 50,
     });
 
     const why = 'The job reads whichever object was uploaded to the input bucket and writes its result under results/ of the result bucket: object keys are unknown at deploy time.';

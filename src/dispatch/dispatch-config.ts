@@ -19,6 +19,22 @@ export const TAG_JOB_ID = 'hybrid-compute:job-id';
 export const TAG_DISPATCHER = 'hybrid-compute:dispatcher';
 export const TAG_ATTEMPT = 'hybrid-compute:attempt';
 
+/**
+ * Environment variable set on a task whose mapped values did not fit the
+ * RunTask overrides: the `s3://` URI of its claim-check document.
+ */
+export const PAYLOAD_URI_ENV = 'HC_PAYLOAD_URI';
+
+/** Version of the claim-check document (see README, "Claim check"). */
+export const CLAIM_CHECK_DOCUMENT_VERSION = 1;
+
+/**
+ * Top-level key of a dispatch-queue message that carries already-normalized
+ * jobs (a deferred record carried over, or a retry): `{ hybridCompute: Envelope }`.
+ */
+export const ENVELOPE_KEY = 'hybridCompute';
+export const ENVELOPE_VERSION = 1;
+
 /** Message attributes on records the dispatcher dead-letters. */
 export const DLQ_ATTR_REASON = 'hc-reason';
 export const DLQ_ATTR_SOURCE = 'hc-source-arn';
@@ -56,10 +72,24 @@ export interface JobLaunchConfig {
   readonly launchType?: 'FARGATE';
   readonly capacityProviderStrategy?: CapacityProviderItem[];
   readonly platformVersion?: string;
+  /**
+   * After a launch attempt that starts no task (Spot capacity), the next
+   * attempt of the chain runs on on-demand Fargate.
+   */
+  readonly fallbackToOnDemand?: boolean;
   /** Environment entries that contain markers (static ones live in the task definition). */
   readonly environment: Record<string, string>;
   /** The command, when it contains markers. */
   readonly command?: string[];
+}
+
+/** Where claim-check documents are written. */
+export interface ClaimCheckConfig {
+  readonly bucket: string;
+  /** Base URL of the bucket (`https://<bucket regional domain>`, or a path-style URL in tests). */
+  readonly endpoint: string;
+  /** Key prefix, ending with `/`. */
+  readonly prefix: string;
 }
 
 export interface DispatchConfig {
@@ -71,6 +101,14 @@ export interface DispatchConfig {
   readonly maxReceiveCount: number;
   /** RunTask calls in flight at once within one batch. */
   readonly launchConcurrency: number;
+  /** URL of the dispatch queue: deferred records are carried over into it. */
+  readonly dispatchQueueUrl: string;
+  /**
+   * Most tasks started by this dispatcher that may be running at once; the
+   * rest of a batch stays in the queue.
+   */
+  readonly maxConcurrentTasks?: number;
+  readonly claimCheck?: ClaimCheckConfig;
   /** The queues the dispatcher consumes. */
   readonly queues: QueueConfig[];
   readonly job: JobLaunchConfig;

@@ -1,12 +1,13 @@
 import * as path from 'path';
 import {
   Duration, Lazy, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
-  aws_logs as logs, aws_sqs as sqs, RemovalPolicy, Stack, Token,
+  aws_logs as logs, aws_s3 as s3, aws_sqs as sqs, RemovalPolicy, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ClaimCheck, ClaimCheckBinding } from './claim-check';
 import { DISPATCH_CONFIG_ENV, DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from './dispatch-config';
 import { IJobDispatcher, IJobSource, JobSourceType } from './job-source';
-import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
+import { acknowledgeNag, acknowledgeWildcardResources, WildcardReason } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 import { FIELD_SOURCES, fieldsIn } from '../job/job-field';
 
@@ -81,6 +82,25 @@ export interface JobDispatcherProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Most tasks started by this dispatcher that may be running (or starting)
+   * at once. Before each batch the dispatcher counts them (`ecs:ListTasks`
+   * by `startedBy`) and leaves the records it has no room for in the queue.
+   * A soft cap: concurrent invocations count independently, so it can be
+   * exceeded by up to (`maxConcurrency` - 1) x `batchSize` tasks.
+   * @default - no cap
+   */
+  readonly maxConcurrentTasks?: number;
+
+  /**
+   * Where job input that does not fit the 8,192-character RunTask overrides
+   * goes: `ClaimCheck.s3()` writes it to an S3 document whose URI reaches
+   * the container in `HC_PAYLOAD_URI`; `ClaimCheck.disabled()` dead-letters
+   * such jobs with the reason.
+   * @default ClaimCheck.s3() - a new encrypted, SSL-only bucket whose documents expire after 7 days
+   */
+  readonly claimCheck?: ClaimCheck;
 }
 
 /**
@@ -100,6 +120,11 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   public readonly job: IFargateJob;
   /** `startedBy` of every task this dispatcher launches (≤ 128 characters). */
   public readonly startedBy: string;
+  /**
+   * Bucket of the claim-check documents.
+   * @default - none when the claim check is disabled
+   */
+  public readonly claimCheckBucket?: s3.IBucket;
 
   private readonly _sources: IJobSource[] = [];
   private readonly queueConfigs: QueueConfig[] = [];
@@ -108,6 +133,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   private readonly timeout: Duration;
   private readonly maxReceiveCount: number;
   private readonly launchConcurrency: number;
+  private readonly claimCheck?: ClaimCheckBinding;
 
   constructor(scope: Construct, id: string, props: JobDispatcherProps) {
     super(scope, id);
@@ -162,6 +188,20 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     this.logGroup.grantWrite(this.role);
     props.job.grantRun(this.role);
     this.deadLetterQueue.grantSendMessages(this.role);
+    if (props.maxConcurrentTasks !== undefined) {
+      // Counting running tasks, and carrying deferred records over into the queue.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ecs:ListTasks'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': props.job.cluster.clusterArn } },
+      }));
+      this.queue.grantSendMessages(this.role);
+    }
+    this.claimCheck = (props.claimCheck ?? ClaimCheck.s3())._bind(this);
+    if (this.claimCheck) {
+      this.claimCheckBucket = this.claimCheck.bucket;
+      this.grantClaimCheck(this.claimCheck);
+    }
     this.consume(this.queue, { arn: this.queue.queueArn, kind: 'dispatch' });
 
     for (const source of props.sources ?? []) {
@@ -191,6 +231,19 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     config.jobTypes.forEach((t) => this.jobTypes.add(t));
   }
 
+  /** The dispatcher writes, and the job's task role reads, documents under the prefix only. */
+  private grantClaimCheck({ bucket, prefix }: ClaimCheckBinding): void {
+    const objects = bucket.arnForObjects(`${prefix}*`);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    bucket.encryptionKey?.grantEncrypt(this.role);
+    iam.Grant.addToPrincipal({ grantee: this.job.taskRole, actions: ['s3:GetObject'], resourceArns: [objects] });
+    bucket.encryptionKey?.grantDecrypt(this.job.taskRole);
+    const taskPolicy = this.job.taskRole.node.tryFindChild('DefaultPolicy');
+    if (taskPolicy) {
+      acknowledgeWildcardResources(taskPolicy, [claimCheckWildcard(prefix, 's3:GetObject')]);
+    }
+  }
+
   private consume(queue: sqs.IQueue, queueConfig: QueueConfig): void {
     this.queueConfigs.push(queueConfig);
     this.function.addEventSource(new sources.SqsEventSource(queue, {
@@ -209,6 +262,15 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
       maxReceiveCount: this.maxReceiveCount,
       launchConcurrency: this.launchConcurrency,
+      dispatchQueueUrl: this.queue.queueUrl,
+      ...(this.props.maxConcurrentTasks !== undefined ? { maxConcurrentTasks: this.props.maxConcurrentTasks } : {}),
+      ...(this.claimCheck ? {
+        claimCheck: {
+          bucket: this.claimCheck.bucket.bucketName,
+          endpoint: `https://${this.claimCheck.bucket.bucketRegionalDomainName}`,
+          prefix: this.claimCheck.prefix,
+        },
+      } : {}),
       queues: this.queueConfigs,
       job: {
         cluster: job.cluster.clusterArn,
@@ -217,7 +279,10 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
         containerName: job.containerName,
         subnets: job.subnetIds,
         securityGroups: job.securityGroups.map((sg) => sg.securityGroupId),
-        launchType: 'FARGATE',
+        ...(job.capacity.strategy
+          ? { capacityProviderStrategy: job.capacity.strategy.map((s) => ({ ...s })) }
+          : { launchType: 'FARGATE' as const }),
+        ...(job.capacity.fallbackToOnDemand ? { fallbackToOnDemand: true } : {}),
         environment: job.launchEnvironment,
         ...(job.launchCommand ? { command: job.launchCommand } : {}),
       },
@@ -227,10 +292,15 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
 
   /** Every marker must be resolvable for the kinds of job the sources produce. */
   private validateFields(): string[] {
-    if (this._sources.length === 0) {
-      return [];
-    }
     const errors: string[] = [];
+    const mapped = [...Object.values(this.job.launchEnvironment), ...(this.job.launchCommand ?? [])];
+    if (!this.claimCheck && mapped.some((t) => fieldsIn(t).includes('job.payloadUri'))) {
+      errors.push(`the job ${this.job.node.path} uses JobField.payloadUri(), but the claim check of ${this.node.path} is disabled: `
+        + 'use ClaimCheck.s3() (the default) or remove the field');
+    }
+    if (this._sources.length === 0) {
+      return errors;
+    }
     const templates: Array<[string, string]> = [
       ...Object.entries(this.job.launchEnvironment).map(([k, v]) => [`environment variable ${k}`, v] as [string, string]),
       ...(this.job.launchCommand ?? []).map((c, i) => [`command entry ${i}`, c] as [string, string]),
@@ -285,6 +355,11 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
         matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('xray:')),
         reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
       },
+      {
+        matches: (resource, actions) => resource === '*' && actions.length === 1 && actions[0] === 'ecs:ListTasks',
+        reason: 'ecs:ListTasks (counting running tasks for maxConcurrentTasks) takes no task resource; it is conditioned on ecs:cluster.',
+      },
+      ...(this.claimCheck ? [claimCheckWildcard(this.claimCheck.prefix, 's3:PutObject')] : []),
     ]);
     acknowledgeNag(this.function, [
       {
@@ -307,7 +382,18 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   }
 }
 
+function claimCheckWildcard(prefix: string, action: string): WildcardReason {
+  return {
+    matches: (resource, actions) => actions.length === 1 && actions[0] === action && resource.endsWith(`/${prefix}*`),
+    reason: `Claim-check documents have one key per job, unknown before the job arrives: ${action} is limited to the '${prefix}' prefix of the claim-check bucket.`,
+  };
+}
+
 function validate(props: JobDispatcherProps, timeout: Duration, maxReceiveCount: number, launchConcurrency: number): void {
+  const cap = props.maxConcurrentTasks;
+  if (cap !== undefined && !Token.isUnresolved(cap) && (!Number.isInteger(cap) || cap < 1 || cap > 100000)) {
+    throw new Error(`maxConcurrentTasks must be a whole number from 1 to 100,000, got ${cap}`);
+  }
   const seconds = timeout.toSeconds();
   if (seconds < 1 || seconds > 900) {
     throw new Error(`timeout must be between 1 second and 15 minutes, got ${timeout.toHumanString()}`);

@@ -1,8 +1,9 @@
 import {
-  ArnFormat, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Stack, Token,
+  Annotations, ArnFormat, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { validateFargateSize } from './fargate-sizes';
+import { JobCapacity } from './job-capacity';
 import { JobField } from './job-field';
 import { JobVpc } from '../network/job-vpc';
 
@@ -29,6 +30,8 @@ export interface IFargateJob extends IConstruct, ec2.IConnectable {
    * @default - the command is static and lives in the task definition
    */
   readonly launchCommand?: string[];
+  /** Where the job's tasks run (on-demand, Spot with fallback, or a custom strategy). */
+  readonly capacity: JobCapacity;
 
   /**
    * Grants exactly what launching this job needs: `ecs:RunTask` on the task
@@ -130,6 +133,13 @@ export interface FargateJobProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 
   /**
+   * Where tasks run: `JobCapacity.onDemand()`, `JobCapacity.spot()` (falls
+   * back to on-demand when Spot has no capacity) or `JobCapacity.custom()`.
+   * @default JobCapacity.onDemand()
+   */
+  readonly capacity?: JobCapacity;
+
+  /**
    * Role the container runs as.
    * @default - a new role with no permissions
    */
@@ -166,6 +176,7 @@ export class FargateJob extends Construct implements IFargateJob {
   public readonly logGroup: logs.ILogGroup;
   public readonly launchEnvironment: { [name: string]: string };
   public readonly launchCommand?: string[];
+  public readonly capacity: JobCapacity;
 
   constructor(scope: Construct, id: string, props: FargateJobProps) {
     super(scope, id);
@@ -196,8 +207,14 @@ export class FargateJob extends Construct implements IFargateJob {
     const dynamicCommand = (props.command ?? []).some((c) => JobField.containsField(c));
     this.launchCommand = dynamicCommand ? [...props.command!] : undefined;
 
+    this.capacity = props.capacity ?? JobCapacity.onDemand();
     if (props.cluster) {
       this.cluster = props.cluster;
+      if (this.capacity.strategy) {
+        Annotations.of(this).addWarningV2('@cdk-hybrid-compute/fargate-job:capacityProviders',
+          `the capacity of ${this.node.path} uses capacity providers (${this.capacity.strategy.map((s) => s.capacityProvider).join(', ')}): `
+          + 'make sure the cluster you passed has them associated (ecs.Cluster enableFargateCapacityProviders), or RunTask fails');
+      }
     } else {
       const vpc = props.vpc ?? new JobVpc(this, 'Vpc').vpc;
       this.cluster = new ecs.Cluster(this, 'Cluster', {

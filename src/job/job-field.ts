@@ -81,6 +81,16 @@ export class JobField {
   }
 
   /**
+   * The `s3://` URI of the job's claim-check document: a JSON object with the
+   * job id, source, event and every mapped environment value (see README,
+   * "Claim check"). Using this field makes the dispatcher write the document
+   * for every job, so it needs the dispatcher's claim check (the default).
+   */
+  public static payloadUri(): string {
+    return JobField.marker('job.payloadUri');
+  }
+
+  /**
    * The whole event as JSON: the EventBridge event, the SQS message body
    * (parsed when it is JSON), or the S3 notification record.
    */
@@ -126,6 +136,7 @@ export const FIELD_SOURCES: Record<string, ReadonlyArray<string>> = {
   'job.id': ['s3', 'sqs', 'eventbridge'],
   'job.source': ['s3', 'sqs', 'eventbridge'],
   'job.event': ['s3', 'sqs', 'eventbridge'],
+  'job.payloadUri': ['s3', 'sqs', 'eventbridge'],
   's3.bucket': ['s3'],
   's3.key': ['s3'],
   's3.uri': ['s3'],

@@ -86,6 +86,12 @@ describe('JobDispatcher resources', () => {
         family: 'count', cluster, taskRole: id('AWS::IAM::Role', 'JobTaskRole'), executionRole: id('AWS::IAM::Role', 'JobExecutionRole'),
       }),
       { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherDeadLetterQueue'), 'Arn'] } },
+      // claim check: write documents under the prefix only
+      {
+        Action: 's3:PutObject',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('AWS::S3::Bucket', 'DispatcherClaimCheckBucket'), 'Arn'] }, '/claim-check/*']] },
+      },
       {
         Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
         Effect: 'Allow',
@@ -106,6 +112,12 @@ describe('JobDispatcher resources', () => {
       version: 1,
       startedBy: expect.stringMatching(/^hc-[0-9a-f]{16}$/),
       deadLetterQueueUrl: expect.stringContaining('DispatcherDeadLetterQueue'),
+      dispatchQueueUrl: `<{'Ref':'${resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue').id}'}>`,
+      claimCheck: {
+        bucket: `<{'Ref':'${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}'}>`,
+        endpoint: `https://<{'Fn::GetAtt':['${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}','RegionalDomainName']}>`,
+        prefix: 'claim-check/',
+      },
       maxReceiveCount: 5,
       launchConcurrency: 10,
       queues: [{ arn: expect.stringContaining('DispatcherQueue'), kind: 'dispatch' }],

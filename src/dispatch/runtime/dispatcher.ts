@@ -1,13 +1,14 @@
 import { createHash } from 'crypto';
-import { ECSClient, RunTaskCommand, RunTaskCommandInput } from '@aws-sdk/client-ecs';
+import { ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DISPATCH_CONFIG_VERSION, DispatchConfig, DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_REASON, DLQ_ATTR_RECEIVE_COUNT,
-  DLQ_ATTR_SOURCE, QueueConfig, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID,
+  DLQ_ATTR_SOURCE, ENVELOPE_KEY, ENVELOPE_VERSION, QueueConfig, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID,
 } from '../dispatch-config';
-import { buildOverrides } from './input-mapping';
+import { PreparedJob, prepareJob, TaskOverrides } from './input-mapping';
 import { normalizeRecord, truncate } from './normalize';
-import { BatchResponse, Job, PermanentError, SqsEvent, SqsRecord } from './types';
+import type { PutObject } from './s3-put';
+import { BatchResponse, Envelope, Job, PermanentError, SqsEvent, SqsRecord } from './types';
 
 export type LogFn = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields?: Record<string, unknown>) => void;
 
@@ -21,10 +22,18 @@ export type RecordOutcome =
   | { readonly status: 'launched'; readonly jobs: string[] }
   | { readonly status: 'skipped'; readonly reason: string }
   | { readonly status: 'retry'; readonly reason: string }
+  | { readonly status: 'deferred'; readonly reason: string }
+  | { readonly status: 'carried-over'; readonly reason: string }
   | { readonly status: 'dead-lettered'; readonly reason: string };
 
 /** A launch that did not happen but may on a later delivery. */
 class RetryableError extends Error {}
+
+/** A record left in the queue because the running-task cap is reached. */
+class DeferredError extends Error {}
+
+/** Seconds a carried-over record waits in the dispatch queue before it is seen again. */
+export const CARRY_OVER_DELAY_SECONDS = 60;
 
 /**
  * The deterministic RunTask client token of attempt `attempt` of a job:
@@ -44,7 +53,7 @@ export function parseConfig(text: string | undefined): DispatchConfig {
   if (config.version !== DISPATCH_CONFIG_VERSION) {
     throw new Error(`dispatcher config version ${config.version} is not supported (expected ${DISPATCH_CONFIG_VERSION})`);
   }
-  for (const key of ['startedBy', 'deadLetterQueueUrl', 'queues', 'job'] as const) {
+  for (const key of ['startedBy', 'deadLetterQueueUrl', 'dispatchQueueUrl', 'queues', 'job'] as const) {
     if (!config[key]) throw new Error(`dispatcher config has no '${key}'`);
   }
   if (!Array.isArray(config.queues)) {
@@ -53,24 +62,51 @@ export function parseConfig(text: string | undefined): DispatchConfig {
   return config;
 }
 
+/** The AWS calls the dispatcher makes. */
+export interface DispatcherClients {
+  readonly ecs: ECSClient;
+  /** Created on first use: only dead-lettering and carry-over need it. */
+  readonly sqs: () => SQSClient;
+  /** Writes claim-check documents; required when the config has a claim check. */
+  readonly putObject?: PutObject;
+  readonly log?: LogFn;
+}
+
+/** Which launch settings an attempt uses. */
+export type CapacityChoice = 'primary' | 'on-demand';
+
+/** Tasks this invocation may still start under `maxConcurrentTasks`. */
+export class LaunchBudget {
+  constructor(private remaining: number) {}
+  take(n: number): boolean {
+    if (n > this.remaining) return false;
+    this.remaining -= n;
+    return true;
+  }
+  give(n: number): void {
+    this.remaining += n;
+  }
+}
+
 export class Dispatcher {
   private readonly queues: ReadonlyMap<string, QueueConfig>;
+  private readonly log: LogFn;
 
-  constructor(
-    private readonly config: DispatchConfig,
-    private readonly ecs: ECSClient,
-    private readonly sqs: SQSClient,
-    private readonly log: LogFn = jsonLog,
-  ) {
+  constructor(private readonly config: DispatchConfig, private readonly clients: DispatcherClients) {
     this.queues = new Map(config.queues.map((q) => [q.arn, q]));
+    this.log = clients.log ?? jsonLog;
+    if (config.claimCheck && !clients.putObject) {
+      throw new Error('dispatcher config has a claim check but no putObject client was given');
+    }
   }
 
   /** Handles one SQS batch; returns exactly the records that must be retried. */
   public async handle(event: SqsEvent): Promise<BatchResponse> {
     const records = Array.isArray(event?.Records) ? event.Records : [];
-    const outcomes = await mapLimit(records, this.config.launchConcurrency, (r) => this.processRecord(r));
+    const budget = records.length > 0 ? await this.launchBudget() : undefined;
+    const outcomes = await mapLimit(records, this.config.launchConcurrency, (r) => this.processRecord(r, budget));
     const batchItemFailures = records
-      .filter((_, i) => outcomes[i].status === 'retry')
+      .filter((_, i) => outcomes[i].status === 'retry' || outcomes[i].status === 'deferred')
       .map((r) => ({ itemIdentifier: r.messageId }));
     const counts: Record<string, number> = {};
     for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
@@ -78,16 +114,26 @@ export class Dispatcher {
     return { batchItemFailures };
   }
 
-  /** Never throws: every record ends launched, skipped, retried or dead-lettered. */
-  public async processRecord(record: SqsRecord): Promise<RecordOutcome> {
+  /**
+   * Never throws: every record ends launched, skipped, retried, deferred,
+   * carried over or dead-lettered.
+   */
+  public async processRecord(record: SqsRecord, budget?: LaunchBudget | Error): Promise<RecordOutcome> {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
+    const lastReceive = receiveCount >= this.config.maxReceiveCount;
     let reason: string;
     try {
-      return await this.dispatchRecord(record);
+      return await this.dispatchRecord(record, receiveCount, budget);
     } catch (e) {
       reason = errorText(e);
+      if (e instanceof DeferredError) {
+        if (!lastReceive) {
+          return { status: 'deferred', reason };
+        }
+        return this.carryOver(record, reason);
+      }
       if (!(e instanceof PermanentError)) {
-        if (receiveCount < this.config.maxReceiveCount) {
+        if (!lastReceive) {
           this.log('WARN', 'launch failed, will retry', { messageId: record.messageId, receiveCount, reason });
           return { status: 'retry', reason };
         }
@@ -98,7 +144,7 @@ export class Dispatcher {
     return this.deadLetter(record, reason, receiveCount);
   }
 
-  private async dispatchRecord(record: SqsRecord): Promise<RecordOutcome> {
+  private async dispatchRecord(record: SqsRecord, receiveCount: number, budget?: LaunchBudget | Error): Promise<RecordOutcome> {
     const queue = this.queues.get(record.eventSourceARN);
     if (!queue) {
       throw new PermanentError(`record comes from '${record.eventSourceARN}', which is not a source of this dispatcher`);
@@ -110,24 +156,44 @@ export class Dispatcher {
     }
     // Resolve every job first so that a permanent error dead-letters the record
     // before any of its jobs launches.
-    const launches = normalized.jobs.map((job) => ({ job, input: this.runTaskInput(job, 1) }));
-    const results = await Promise.allSettled(launches.map(({ job, input }) => this.launch(job, input)));
-    const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`job ${launches[i].job.id}: ${errorText(r.reason)}`] : []);
+    const prepared = normalized.jobs.map((job) => ({ job, prepared: this.prepare(job) }));
+    if (budget instanceof Error) {
+      throw new RetryableError(`cannot count the running tasks for maxConcurrentTasks: ${errorText(budget)}`);
+    }
+    if (budget && !budget.take(prepared.length)) {
+      throw new DeferredError(`maxConcurrentTasks (${this.config.maxConcurrentTasks}) reached: record left in the queue`);
+    }
+    const results = await Promise.allSettled(prepared.map(async ({ job, prepared: p }) => {
+      if (p.claimCheck) {
+        await this.clients.putObject!(`${this.config.claimCheck!.endpoint}/${p.claimCheck.key}`, p.claimCheck.body);
+      }
+      return this.launchChain(job, normalized.attempt, receiveCount, p.overrides);
+    }));
+    const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`job ${prepared[i].job.id}: ${errorText(r.reason)}`] : []);
     if (failed.length > 0) {
+      budget?.give(failed.length);
       throw new RetryableError(failed.join('; '));
     }
-    return { status: 'launched', jobs: launches.map((l) => l.job.id) };
+    return { status: 'launched', jobs: prepared.map((p) => p.job.id) };
+  }
+
+  /** Overrides (and claim-check document) of a job; throws `PermanentError` when it can never launch. */
+  public prepare(job: Job): PreparedJob {
+    return prepareJob(this.config.job, job, this.config.claimCheck);
   }
 
   /** The exact RunTask input for attempt `attempt` of `job`. */
-  public runTaskInput(job: Job, attempt: number): RunTaskCommandInput {
+  public runTaskInput(job: Job, attempt: number, capacity: CapacityChoice = 'primary',
+    overrides: TaskOverrides | undefined = this.prepare(job).overrides): RunTaskCommandInput {
     const c = this.config.job;
-    const overrides = buildOverrides(c, job);
+    const placement = capacity === 'on-demand' || !c.capacityProviderStrategy
+      ? { launchType: 'FARGATE' as const }
+      : { capacityProviderStrategy: c.capacityProviderStrategy };
     return {
       cluster: c.cluster,
       taskDefinition: c.taskDefinition,
       count: 1,
-      ...(c.capacityProviderStrategy ? { capacityProviderStrategy: c.capacityProviderStrategy } : { launchType: c.launchType ?? 'FARGATE' }),
+      ...placement,
       ...(c.platformVersion ? { platformVersion: c.platformVersion } : {}),
       networkConfiguration: {
         awsvpcConfiguration: { subnets: c.subnets, securityGroups: c.securityGroups, assignPublicIp: 'DISABLED' },
@@ -143,31 +209,116 @@ export class Dispatcher {
     };
   }
 
-  private async launch(job: Job, input: RunTaskCommandInput): Promise<void> {
+  /**
+   * The attempts a delivery may make, in order: attempt `first + i` uses
+   * capacity `capacityOf(i)`. Delivery n of a record walks the first n
+   * steps (n x 2 with on-demand fallback): the earlier steps are replays
+   * that ECS answers from its record of the token (the original task, or
+   * the original failure), so a job launched by an earlier delivery is
+   * found again instead of launched twice; the last steps are new tokens.
+   */
+  public attemptPlan(first: number, receiveCount: number): Array<{ attempt: number; capacity: CapacityChoice }> {
+    const stride = this.config.job.fallbackToOnDemand ? 2 : 1;
+    return Array.from({ length: stride * Math.max(1, receiveCount) }, (_, i) => ({
+      attempt: first + i,
+      capacity: stride === 2 && i % 2 === 1 ? 'on-demand' as const : 'primary' as const,
+    }));
+  }
+
+  private async launchChain(job: Job, first: number, receiveCount: number, overrides: TaskOverrides | undefined): Promise<void> {
+    const failures: string[] = [];
+    for (const step of this.attemptPlan(first, receiveCount)) {
+      const input = this.runTaskInput(job, step.attempt, step.capacity, overrides);
+      const failure = await this.launch(job, input, step.attempt);
+      if (failure === undefined) return;
+      failures.push(`attempt ${step.attempt} (${step.capacity}): ${failure}`);
+    }
+    throw new RetryableError(`RunTask started no task: ${failures[failures.length - 1]}`);
+  }
+
+  /** Launches one attempt; returns why it started no task, or undefined when it did. */
+  private async launch(job: Job, input: RunTaskCommandInput, attempt: number): Promise<string | undefined> {
     let response;
     try {
-      response = await this.ecs.send(new RunTaskCommand(input));
+      response = await this.clients.ecs.send(new RunTaskCommand(input));
     } catch (e) {
       if ((e as Error)?.name === 'ConflictException') {
         // Same token, different parameters: this job already launched with an
         // earlier task definition revision. Launching again would duplicate it.
-        this.log('WARN', 'job already launched with other parameters', { jobId: job.id, clientToken: input.clientToken });
-        return;
+        this.log('WARN', 'job already launched with other parameters', { jobId: job.id, attempt, clientToken: input.clientToken });
+        return undefined;
       }
       throw e;
     }
     const tasks = response.tasks ?? [];
+    const failures = (response.failures ?? []).map((f) => `${f.reason ?? 'unknown'}${f.detail ? ` (${f.detail})` : ''}`);
     if (tasks.length === 0) {
-      const failures = (response.failures ?? []).map((f) => `${f.reason ?? 'unknown'}${f.detail ? ` (${f.detail})` : ''}`);
-      throw new RetryableError(`RunTask started no task: ${failures.length ? failures.join(', ') : 'no failures reported'}`);
+      return failures.length ? failures.join(', ') : 'no failures reported';
     }
-    this.log('INFO', 'job launched', { jobId: job.id, taskArn: tasks[0].taskArn, clientToken: input.clientToken });
+    this.log('INFO', 'job launched', {
+      jobId: job.id,
+      attempt,
+      taskArn: tasks[0].taskArn,
+      clientToken: input.clientToken,
+      ...(failures.length ? { failures } : {}),
+    });
+    return undefined;
+  }
+
+  /** Counts the tasks this dispatcher started that have not stopped yet. */
+  private async launchBudget(): Promise<LaunchBudget | Error | undefined> {
+    const cap = this.config.maxConcurrentTasks;
+    if (cap === undefined) return undefined;
+    let running = 0;
+    let nextToken: string | undefined;
+    try {
+      do {
+        const page = await this.clients.ecs.send(new ListTasksCommand({
+          cluster: this.config.job.cluster,
+          startedBy: this.config.startedBy,
+          desiredStatus: 'RUNNING',
+          maxResults: 100,
+          nextToken,
+        }));
+        running += page.taskArns?.length ?? 0;
+        nextToken = page.nextToken;
+      } while (nextToken && running < cap);
+    } catch (e) {
+      this.log('WARN', 'cannot count running tasks', { error: errorText(e) });
+      return e instanceof Error ? e : new Error(String(e));
+    }
+    return new LaunchBudget(Math.max(0, cap - running));
+  }
+
+  /**
+   * A record deferred on its last receive would be redriven by SQS without a
+   * reason: it goes back into the dispatch queue as a new message (its jobs,
+   * already normalized, with their ids), so its receive count starts over.
+   */
+  private async carryOver(record: SqsRecord, reason: string): Promise<RecordOutcome> {
+    let envelope: Envelope;
+    try {
+      const queue = this.queues.get(record.eventSourceARN)!;
+      const normalized = normalizeRecord(record, queue);
+      if (normalized.kind === 'skip') return { status: 'skipped', reason: normalized.reason };
+      envelope = { version: ENVELOPE_VERSION, jobs: normalized.jobs, attempt: normalized.attempt, reason };
+      await this.clients.sqs().send(new SendMessageCommand({
+        QueueUrl: this.config.dispatchQueueUrl,
+        MessageBody: JSON.stringify({ [ENVELOPE_KEY]: envelope }),
+        DelaySeconds: CARRY_OVER_DELAY_SECONDS,
+      }));
+    } catch (e) {
+      this.log('ERROR', 'carry-over failed, will retry', { messageId: record.messageId, error: errorText(e) });
+      return { status: 'retry', reason: `carry-over failed: ${errorText(e)}` };
+    }
+    this.log('INFO', 'record carried over', { messageId: record.messageId, jobs: envelope.jobs.map((j) => j.id), reason });
+    return { status: 'carried-over', reason };
   }
 
   private async deadLetter(record: SqsRecord, reason: string, receiveCount: number): Promise<RecordOutcome> {
     const shortReason = truncate(reason, 1000);
     try {
-      await this.sqs.send(new SendMessageCommand({
+      await this.clients.sqs().send(new SendMessageCommand({
         QueueUrl: this.config.deadLetterQueueUrl,
         MessageBody: record.body === '' ? '(empty body)' : record.body,
         MessageAttributes: {
@@ -189,7 +340,7 @@ export class Dispatcher {
 
 function errorText(e: unknown): string {
   if (e instanceof Error) {
-    return e instanceof PermanentError || e instanceof RetryableError ? e.message : `${e.name}: ${e.message}`;
+    return e instanceof PermanentError || e instanceof RetryableError || e instanceof DeferredError ? e.message : `${e.name}: ${e.message}`;
   }
   return String(e);
 }

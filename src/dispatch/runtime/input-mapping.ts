@@ -1,5 +1,8 @@
+import { createHash } from 'crypto';
 import { FIELD_SOURCES, MARKER_PATTERN, parseJobPath } from '../../job/job-field';
-import { JobLaunchConfig, MAX_OVERRIDES_CHARS } from '../dispatch-config';
+import {
+  CLAIM_CHECK_DOCUMENT_VERSION, ClaimCheckConfig, JobLaunchConfig, MAX_OVERRIDES_CHARS, PAYLOAD_URI_ENV,
+} from '../dispatch-config';
 import { Job, PermanentError } from './types';
 
 /** The `overrides` member of a RunTask input. */
@@ -11,15 +14,43 @@ export interface TaskOverrides {
   }>;
 }
 
-/** Resolves every marker in `template` for `job`. */
-export function resolveTemplate(template: string, job: Job): string {
-  return template.replace(MARKER_PATTERN, (_m, field: string) => resolveField(field, job));
+/** Values known only while one job is dispatched. */
+export interface ResolveContext {
+  /** URI of the job's claim-check document, when the dispatcher has a claim check. */
+  readonly payloadUri?: string;
 }
 
-function resolveField(field: string, job: Job): string {
+/** A claim-check document to write before the job launches. */
+export interface ClaimCheckDocument {
+  readonly key: string;
+  readonly uri: string;
+  readonly body: string;
+}
+
+/** What a job's launches pass to ECS. */
+export interface PreparedJob {
+  readonly overrides?: TaskOverrides;
+  /** Written (idempotently, same key for every delivery) before any launch. */
+  readonly claimCheck?: ClaimCheckDocument;
+}
+
+const PAYLOAD_URI_FIELD = 'job.payloadUri';
+
+/** Resolves every marker in `template` for `job`. */
+export function resolveTemplate(template: string, job: Job, context: ResolveContext = {}): string {
+  return template.replace(MARKER_PATTERN, (_m, field: string) => resolveField(field, job, context));
+}
+
+function resolveField(field: string, job: Job, context: ResolveContext): string {
   if (field === 'job.id') return job.id;
   if (field === 'job.source') return job.source;
   if (field === 'job.event') return typeof job.event === 'string' ? job.event : JSON.stringify(job.event);
+  if (field === PAYLOAD_URI_FIELD) {
+    if (context.payloadUri === undefined) {
+      throw new PermanentError('JobField.payloadUri() is used but this dispatcher has no claim check bucket');
+    }
+    return context.payloadUri;
+  }
   if (field.startsWith('path:')) return resolvePath(field.slice(5), job);
   const value = job.fields[field];
   if (value === undefined) {
@@ -56,29 +87,86 @@ export function overridesSize(overrides: TaskOverrides | undefined): number {
 }
 
 /**
- * The container overrides for one job: the marker-bearing environment entries
- * and command, resolved. Throws `PermanentError` when a field cannot resolve
- * or the result would exceed the ECS limit.
+ * Where the claim-check document of a job lives: one key per job (family and
+ * job id), so every delivery and attempt of the job writes the same object.
  */
-export function buildOverrides(config: JobLaunchConfig, job: Job): TaskOverrides | undefined {
-  const names = Object.keys(config.environment).sort();
-  const environment = names.map((name) => ({ name, value: resolveTemplate(config.environment[name], job) }));
-  const command = config.command?.map((part) => resolveTemplate(part, job));
+export function claimCheckLocation(claimCheck: ClaimCheckConfig, family: string, jobId: string): { key: string; uri: string } {
+  const key = `${claimCheck.prefix}${createHash('sha256').update(`${family}\n${jobId}`, 'utf8').digest('hex')}.json`;
+  return { key, uri: `s3://${claimCheck.bucket}/${key}` };
+}
+
+type EnvEntry = { name: string; value: string };
+
+function assemble(containerName: string, environment: EnvEntry[], command: string[] | undefined): TaskOverrides | undefined {
   if (environment.length === 0 && command === undefined) {
     return undefined;
   }
-  const overrides: TaskOverrides = {
+  return {
     containerOverrides: [{
-      name: config.containerName,
+      name: containerName,
       ...(environment.length > 0 ? { environment } : {}),
       ...(command !== undefined ? { command } : {}),
     }],
   };
+}
+
+/**
+ * The container overrides for one job: the marker-bearing environment entries
+ * and command, resolved.
+ *
+ * When they exceed the ECS limit and a claim check is configured, every mapped
+ * value goes into a claim-check document, `HC_PAYLOAD_URI` points at it, and
+ * the largest mapped variables are left out of the environment until the rest
+ * fits. A job that uses `JobField.payloadUri()` always gets a document.
+ *
+ * Throws `PermanentError` when a field cannot resolve or nothing fits.
+ */
+export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: ClaimCheckConfig): PreparedJob {
+  const location = claimCheck ? claimCheckLocation(claimCheck, config.family, job.id) : undefined;
+  const context: ResolveContext = { payloadUri: location?.uri };
+  const names = Object.keys(config.environment).sort();
+  const environment = names.map((name) => ({ name, value: resolveTemplate(config.environment[name], job, context) }));
+  const command = config.command?.map((part) => resolveTemplate(part, job, context));
+  const templates = [...Object.values(config.environment), ...(config.command ?? [])];
+  const wantsDocument = templates.some((t) => t.includes(`{{hc:${PAYLOAD_URI_FIELD}}}`));
+
+  const overrides = assemble(config.containerName, environment, command);
   const size = overridesSize(overrides);
-  if (size > MAX_OVERRIDES_CHARS) {
+  if (size <= MAX_OVERRIDES_CHARS && !wantsDocument) {
+    return { overrides };
+  }
+  if (!location) {
     throw new PermanentError(
       `container overrides are ${size} bytes, over the ECS RunTask limit of ${MAX_OVERRIDES_CHARS}: `
-      + 'map a smaller part of the event (JobField.fromPath) instead of the whole event or body');
+      + 'enable the dispatcher\'s claim check, or map a smaller part of the event (JobField.fromPath) instead of the whole event or body');
   }
-  return overrides;
+  const document: ClaimCheckDocument = {
+    ...location,
+    body: JSON.stringify({
+      version: CLAIM_CHECK_DOCUMENT_VERSION,
+      jobId: job.id,
+      source: job.source,
+      environment: Object.fromEntries(environment.map((e) => [e.name, e.value])),
+      ...(command ? { command } : {}),
+      event: job.event,
+    }),
+  };
+  if (size <= MAX_OVERRIDES_CHARS) {
+    return { overrides, claimCheck: document };
+  }
+  // Leave out the largest values (ties by name) until the rest fits.
+  const kept = [...environment, { name: PAYLOAD_URI_ENV, value: location.uri }];
+  const bySize = [...environment].sort((a, b) => Buffer.byteLength(b.value) - Buffer.byteLength(a.value) || a.name.localeCompare(b.name));
+  let slim = assemble(config.containerName, kept, command);
+  for (const entry of bySize) {
+    if (overridesSize(slim) <= MAX_OVERRIDES_CHARS) break;
+    kept.splice(kept.indexOf(entry), 1);
+    slim = assemble(config.containerName, kept, command);
+  }
+  if (overridesSize(slim) > MAX_OVERRIDES_CHARS) {
+    throw new PermanentError(
+      `the resolved command alone makes the container overrides ${overridesSize(slim)} bytes, over the ECS RunTask limit of ${MAX_OVERRIDES_CHARS}: `
+      + 'map large values into environment variables (they can move to the claim-check document) instead of the command');
+  }
+  return { overrides: slim, claimCheck: document };
 }

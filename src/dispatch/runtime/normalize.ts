@@ -1,10 +1,15 @@
 import { createHash } from 'crypto';
-import type { QueueConfig } from '../dispatch-config';
+import { ENVELOPE_KEY, ENVELOPE_VERSION, QueueConfig } from '../dispatch-config';
 import { resolveTemplate } from './input-mapping';
-import { Job, PermanentError, SqsRecord } from './types';
+import { Envelope, Job, PermanentError, SqsRecord } from './types';
 
 export type NormalizeResult =
-  | { readonly kind: 'jobs'; readonly jobs: Job[] }
+  | {
+    readonly kind: 'jobs';
+    readonly jobs: Job[];
+    /** First attempt of the jobs' token chains (above 1 for carried-over or retried jobs). */
+    readonly attempt: number;
+  }
   | { readonly kind: 'skip'; readonly reason: string };
 
 /** Job ids that are already safe as tag values and env values are kept as is. */
@@ -34,7 +39,7 @@ export function decodeS3Key(encoded: string): string {
 /** Turns one SQS record into the jobs it carries, or says why it carries none. */
 export function normalizeRecord(record: SqsRecord, queue: QueueConfig): NormalizeResult {
   if (queue.kind === 'sqs') {
-    return { kind: 'jobs', jobs: [sqsJob(record, queue)] };
+    return { kind: 'jobs', jobs: [sqsJob(record, queue)], attempt: 1 };
   }
   const body = parseJson(record.body);
   if (body === undefined) {
@@ -47,6 +52,9 @@ function fromDispatchBody(body: any): NormalizeResult {
   if (!isObject(body)) {
     throw new PermanentError('message body is JSON but not an object');
   }
+  if (ENVELOPE_KEY in body) {
+    return fromEnvelope(body[ENVELOPE_KEY]);
+  }
   if (body.Event === 's3:TestEvent') {
     return { kind: 'skip', reason: 's3 test event' };
   }
@@ -54,12 +62,36 @@ function fromDispatchBody(body: any): NormalizeResult {
     if (body.Records.length === 0) {
       throw new PermanentError('s3 notification has no records');
     }
-    return { kind: 'jobs', jobs: body.Records.map((r: unknown, i: number) => s3NotificationJob(r, i)) };
+    return { kind: 'jobs', jobs: body.Records.map((r: unknown, i: number) => s3NotificationJob(r, i)), attempt: 1 };
   }
   if (typeof body['detail-type'] === 'string' && typeof body.source === 'string' && 'detail' in body) {
-    return { kind: 'jobs', jobs: [eventBridgeJob(body)] };
+    return { kind: 'jobs', jobs: [eventBridgeJob(body)], attempt: 1 };
   }
   throw new PermanentError('message is neither an S3 notification nor an EventBridge event');
+}
+
+/** Jobs the dispatcher (or a tracker) enqueued itself, already normalized. */
+function fromEnvelope(envelope: Partial<Envelope>): NormalizeResult {
+  if (!isObject(envelope) || envelope.version !== ENVELOPE_VERSION) {
+    throw new PermanentError(`'${ENVELOPE_KEY}' message has version ${JSON.stringify((envelope as any)?.version)}, expected ${ENVELOPE_VERSION}`);
+  }
+  const attempt = envelope.attempt;
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1) {
+    throw new PermanentError(`'${ENVELOPE_KEY}' message has attempt ${JSON.stringify(attempt)}, expected a whole number from 1`);
+  }
+  if (!Array.isArray(envelope.jobs) || envelope.jobs.length === 0) {
+    throw new PermanentError(`'${ENVELOPE_KEY}' message has no jobs`);
+  }
+  const jobs = envelope.jobs.map((job, i) => {
+    const valid = isObject(job) && typeof job.id === 'string' && job.id !== ''
+      && ['s3', 'sqs', 'eventbridge'].includes(job.source) && isObject(job.fields)
+      && Object.values(job.fields).every((v) => typeof v === 'string');
+    if (!valid) {
+      throw new PermanentError(`'${ENVELOPE_KEY}' job ${i} is not a job (needs id, source and string fields)`);
+    }
+    return { id: job.id, source: job.source, fields: job.fields, event: job.event } as Job;
+  });
+  return { kind: 'jobs', jobs, attempt };
 }
 
 function s3NotificationJob(record: any, index: number): Job {

@@ -31,6 +31,16 @@ export interface Job {
   readonly event: unknown;
 }
 
+/** The `hybridCompute` member of a dispatch-queue message that carries jobs. */
+export interface Envelope {
+  readonly version: number;
+  readonly jobs: Job[];
+  /** First attempt of the jobs' token chains: 1 for new jobs, higher for retries. */
+  readonly attempt: number;
+  /** Why the jobs were (re-)enqueued, for people reading the queue. */
+  readonly reason?: string;
+}
+
 /** A record that can never launch: it is dead-lettered with this reason. */
 export class PermanentError extends Error {
   constructor(message: string) {

@@ -11,8 +11,13 @@ const sqsMock = mockClient(SQSClient);
 const logs: any[] = [];
 
 function dispatcher(c = config()) {
-  return new Dispatcher(c, new ECSClient({ region: 'eu-west-1' }), new SQSClient({ region: 'eu-west-1' }),
-    (level, message, fields) => logs.push({ level, message, ...fields }));
+  const sqs = new SQSClient({ region: 'eu-west-1' });
+  return new Dispatcher(c, {
+    ecs: new ECSClient({ region: 'eu-west-1' }),
+    sqs: () => sqs,
+    putObject: async () => undefined,
+    log: (level, message, fields) => logs.push({ level, message, ...fields }),
+  });
 }
 
 const launched = (arn = 'arn:aws:ecs:eu-west-1:111122223333:task/jobs/abc') => ({ tasks: [{ taskArn: arn }], failures: [] });
@@ -201,8 +206,11 @@ describe('batchItemFailures and dead-lettering', () => {
     const res = await dispatcher().handle({ Records: [s3Message('m1', [s3Record('a.txt')], 5)] });
     expect(res.batchItemFailures).toEqual([]);
     const [dl] = deadLetters();
-    expect(dl.MessageAttributes!['hc-reason'].StringValue).toMatch(/^launch still failing after 5 receives: job [0-9a-f]{32}: RunTask started no task: RESOURCE:ENI$/);
+    expect(dl.MessageAttributes!['hc-reason'].StringValue).toMatch(
+      /^launch still failing after 5 receives: job [0-9a-f]{32}: RunTask started no task: attempt 5 \(primary\): RESOURCE:ENI$/);
     expect(dl.MessageAttributes!['hc-receive-count'].StringValue).toBe('5');
+    // the fifth delivery walks the token chain: attempts 1-4 replay, attempt 5 is new
+    expect(runTaskInputs().map((i) => i.tags![2].value)).toEqual(['1', '2', '3', '4', '5']);
   });
 
   test('when dead-lettering itself fails the record is retried, not lost', async () => {
@@ -235,7 +243,7 @@ describe('batchItemFailures and dead-lettering', () => {
     expect(res.batchItemFailures).toEqual([]);
     expect(runTaskInputs()).toHaveLength(0);
     expect(deadLetters()[0].MessageAttributes!['hc-reason'].StringValue).toBe(
-      'container overrides are 9082 bytes, over the ECS RunTask limit of 8192: map a smaller part of the event (JobField.fromPath) instead of the whole event or body');
+      'container overrides are 9082 bytes, over the ECS RunTask limit of 8192: enable the dispatcher\'s claim check, or map a smaller part of the event (JobField.fromPath) instead of the whole event or body');
   });
 
   test('overrides are measured in UTF-8 bytes: 3,000 three-byte characters exceed the limit', async () => {
@@ -288,7 +296,8 @@ describe('parseConfig', () => {
   test.each([
     [undefined, 'dispatcher config is missing'],
     ['{"version":2}', 'dispatcher config version 2 is not supported (expected 1)'],
-    ['{"version":1,"startedBy":"x","deadLetterQueueUrl":"u","queues":{},"job":{}}', 'dispatcher config queues must be a list'],
+    ['{"version":1,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":{},"job":{}}', 'dispatcher config queues must be a list'],
+    ['{"version":1,"startedBy":"x","deadLetterQueueUrl":"u","queues":[],"job":{}}', "dispatcher config has no 'dispatchQueueUrl'"],
     ['{"version":1,"startedBy":"x","queues":[],"job":{}}', "dispatcher config has no 'deadLetterQueueUrl'"],
   ])('%s → %s', (text, message) => {
     expect(() => parseConfig(text)).toThrow(message);

@@ -4,6 +4,7 @@ import { SqsRecord } from '../../../src/dispatch/runtime/types';
 export const DISPATCH_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:dispatch';
 export const USER_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:orders';
 export const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch-dlq';
+export const DISPATCH_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch';
 
 export function config(overrides: Partial<DispatchConfig> = {}, job: Partial<DispatchConfig['job']> = {}): DispatchConfig {
   return {
@@ -12,6 +13,7 @@ export function config(overrides: Partial<DispatchConfig> = {}, job: Partial<Dis
     deadLetterQueueUrl: DLQ_URL,
     maxReceiveCount: 5,
     launchConcurrency: 10,
+    dispatchQueueUrl: DISPATCH_QUEUE_URL,
     queues: [{ arn: DISPATCH_QUEUE, kind: 'dispatch' }, { arn: USER_QUEUE, kind: 'sqs' }],
     ...overrides,
     job: {
