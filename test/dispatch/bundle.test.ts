@@ -1,66 +1,39 @@
 import { execFile } from 'child_process';
-import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as http from 'http';
-import { AddressInfo } from 'net';
 import * as path from 'path';
-import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record, sqsRecord } from './runtime/fixtures';
+import { FakeAws } from '../harness/fake-aws';
+import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE } from './runtime/fixtures';
 
 /**
  * Runs the shipped bundle (assets/dispatch/dispatcher.lambda/index.js) in a
- * fresh Node process, as Lambda would, against a loopback server that speaks
- * the ECS and SQS JSON protocols: proves the bundle loads, reads its config,
- * and that the real SDK clients send what the unit tests assert.
+ * fresh Node process, as Lambda would, against the fake ECS/SQS/S3 endpoint:
+ * proves the bundle loads, reads its config and credentials the way Lambda
+ * provides them, and that the real SDK clients (and the claim-check PUT)
+ * send what the unit tests assert.
  */
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'dispatch', 'dispatcher.lambda', 'index.js');
 
-interface Call { target: string; body: any }
-
-function startFakeAws(): Promise<{ server: http.Server; url: string; calls: Call[] }> {
-  const calls: Call[] = [];
-  const server = http.createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const body = data ? JSON.parse(data) : {};
-      calls.push({ target, body });
-      res.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (target.endsWith('.RunTask')) {
-        const key = body.overrides?.containerOverrides?.[0]?.environment?.find((e: any) => e.name === 'KEY')?.value;
-        if (key === 'no-capacity.txt') {
-          res.end(JSON.stringify({ tasks: [], failures: [{ reason: 'Capacity is unavailable at this time.' }] }));
-          return;
-        }
-        res.end(JSON.stringify({ tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:111122223333:task/jobs/${calls.length}` }], failures: [] }));
-      } else if (target.endsWith('.SendMessage')) {
-        res.setHeader('content-type', 'application/x-amz-json-1.0');
-        res.end(JSON.stringify({ MessageId: 'm', MD5OfMessageBody: createHash('md5').update(body.MessageBody).digest('hex') }));
-      } else {
-        res.statusCode = 400;
-        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
-      }
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls });
-  }));
-}
-
-function runBundle(url: string, event: unknown): Promise<any> {
+function runBundle(fake: FakeAws, event: unknown, job: Parameters<typeof config>[1] = {}): Promise<any> {
   const script = `require(${JSON.stringify(BUNDLE)}).handler(JSON.parse(process.env.EVENT)).then((r) => process.stdout.write('RESULT ' + JSON.stringify(r)))`;
+  const dispatchConfig = config({
+    // the SQS client sends to the queue URL's host, so queue URLs point at the fake
+    deadLetterQueueUrl: fake.queueUrl('dispatch-dlq'),
+    dispatchQueueUrl: fake.queueUrl('dispatch'),
+    claimCheck: { bucket: 'claims', endpoint: `${fake.url}/claims`, prefix: 'claim-check/' },
+  }, job);
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['-e', script], {
       env: {
         PATH: process.env.PATH,
         EVENT: JSON.stringify(event),
-        // the SQS client sends to the queue URL's host, so the DLQ URL points at the fake
-        HC_DISPATCH_CONFIG: JSON.stringify(config({ deadLetterQueueUrl: `${url}/111122223333/dispatch-dlq` })),
+        HC_DISPATCH_CONFIG: JSON.stringify(dispatchConfig),
         AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'AKIAFAKE',
+        // how Lambda hands the function its role's credentials
+        AWS_ACCESS_KEY_ID: 'ASIAFAKE',
         AWS_SECRET_ACCESS_KEY: 'fake',
-        AWS_ENDPOINT_URL_ECS: url,
-        AWS_ENDPOINT_URL_SQS: url,
+        AWS_SESSION_TOKEN: 'session',
+        AWS_ENDPOINT_URL_ECS: fake.url,
+        AWS_ENDPOINT_URL_SQS: fake.url,
       },
       timeout: 30_000,
     }, (err, stdout, stderr) => {
@@ -72,16 +45,17 @@ function runBundle(url: string, event: unknown): Promise<any> {
 }
 
 describe('the bundled dispatcher', () => {
-  let fake: Awaited<ReturnType<typeof startFakeAws>>;
+  let fake: FakeAws;
   beforeAll(async () => {
     if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run 'npx projen bundle'`);
-    fake = await startFakeAws();
+    fake = await FakeAws.start();
   });
-  afterAll(() => new Promise<void>((r) => fake.server.close(() => r())));
+  afterAll(() => fake.close());
 
   test('launches, retries and dead-letters through the real SDK clients', async () => {
     const key = 'in/a b+c%.txt';
-    const { result, logs } = await runBundle(fake.url, {
+    fake.faults.push({ kind: 'capacity', match: (i) => JSON.stringify(i.overrides ?? {}).includes('no-capacity.txt') });
+    const { result, logs } = await runBundle(fake, {
       Records: [
         s3Message('ok', [s3Record(s3Encode(key))]),
         s3Message('capacity', [s3Record('no-capacity.txt')]),
@@ -90,10 +64,12 @@ describe('the bundled dispatcher', () => {
     });
     expect(logs.filter((l: any) => l.level === 'ERROR' && l.error)).toEqual([]);
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'capacity' }] });
-    const runTasks = fake.calls.filter((c) => c.target === 'AmazonEC2ContainerServiceV20141113.RunTask');
-    expect(runTasks).toHaveLength(2);
-    const ok = runTasks.find((c) => c.body.overrides.containerOverrides[0].environment[1].value === key)!;
-    expect(ok.body).toMatchObject({
+    expect(fake.messages.map((m) => [m.attributes['hc-message-id'], m.attributes['hc-reason']])).toEqual([
+      ['garbage', 'message body is not JSON (8 characters, starts with "not json")'],
+    ]);
+    const runTasks = fake.runTaskCalls();
+    const ok = runTasks.find((c) => JSON.stringify(c.overrides).includes(JSON.stringify(key)));
+    expect(ok).toMatchObject({
       cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/jobs',
       count: 1,
       launchType: 'FARGATE',
@@ -101,10 +77,20 @@ describe('the bundled dispatcher', () => {
       startedBy: 'hc-0123456789abcdef',
       clientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    const sends = fake.calls.filter((c) => c.target === 'AmazonSQS.SendMessage');
-    expect(sends).toHaveLength(1);
-    expect(sends[0].body.MessageBody).toBe('not json');
-    expect(sends[0].body.MessageAttributes['hc-source-arn'].StringValue).toBe(DISPATCH_QUEUE);
+    expect(fake.messages.find((m) => m.attributes['hc-message-id'] === 'garbage')!.attributes['hc-source-arn']).toBe(DISPATCH_QUEUE);
     expect(logs.find((l: any) => l.message === 'job launched')).toMatchObject({ level: 'INFO', jobId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+  });
+
+  test('signs and writes the claim-check document with the Lambda credentials, then launches with its URI', async () => {
+    const big = JSON.stringify({ text: 'x'.repeat(9000) });
+    const { result } = await runBundle(fake, { Records: [sqsRecord('big', big, USER_QUEUE)] }, { environment: { BODY: '{{hc:sqs.body}}' } });
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [path_, document] = [...fake.objects.entries()].find(([p]) => p.startsWith('/claims/claim-check/'))!;
+    expect(JSON.parse(document)).toMatchObject({ version: 1, jobId: 'big', source: 'sqs', environment: { BODY: big } });
+    const call = fake.runTaskCalls().find((c) => c.tags[0].value === 'big');
+    expect(call.overrides.containerOverrides[0].environment).toEqual([{ name: 'HC_PAYLOAD_URI', value: `s3://${path_.slice(1)}` }]);
+    const put = fake.requests.find((r) => r.method === 'PUT')!;
+    expect(put.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAFAKE\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=\S*x-amz-content-sha256\S*, Signature=[0-9a-f]{64}$/);
+    expect(put.headers['x-amz-security-token']).toBe('session');
   });
 });

@@ -44,7 +44,7 @@ function toBuffer(data: SourceData): Buffer {
 }
 
 export interface S3PutOptions {
-  readonly region: string;
+  readonly region: string | (() => Promise<string>);
   readonly credentials: () => Promise<AwsCredentialIdentity>;
   readonly handler: RequestHandler;
   /** Per-request timeout. @default 10 seconds */

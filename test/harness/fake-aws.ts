@@ -1,0 +1,430 @@
+import { createHash } from 'crypto';
+import * as http from 'http';
+import { AddressInfo, Socket } from 'net';
+
+/**
+ * A loopback server that speaks the ECS and SQS JSON protocols (and S3
+ * `PutObject`), so the dispatcher's real SDK clients, serializers and retry
+ * strategies run against it. ECS behaves as documented for RunTask:
+ * overrides ≤ 8,192 characters, count ≤ 10, clientToken ≤ 64 ASCII
+ * characters (33-126) deduplicated per cluster (the same token and
+ * parameters return the original result, failures included; other
+ * parameters raise ConflictException), startedBy ≤ 128 characters,
+ * launchType and capacityProviderStrategy mutually exclusive. Faults are
+ * injected on demand: throttling from a token bucket, HTTP 500s, dropped
+ * connections (before or after the launch), slow responses, capacity
+ * failures and partial placement.
+ */
+
+export const ECS_TARGET = 'AmazonEC2ContainerServiceV20141113';
+export const CAPACITY_REASON = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+
+/** A fault the fake applies to a matching RunTask call. */
+export type FaultKind =
+  | 'http500' // InternalServer-style 500, nothing launched
+  | 'drop-before' // connection destroyed before anything happens
+  | 'drop-after' // the launch happens, then the connection is destroyed
+  | 'slow' // the response is delayed by `delayMs`
+  | 'capacity' // HTTP 200 with failures[] and no task (recorded under the token)
+  | 'partial' // of `count` tasks, half start and the rest fail for capacity
+  | 'throttle'; // ThrottlingException, whatever the token bucket says
+
+export interface Fault {
+  readonly kind: FaultKind;
+  /** Which calls it applies to; all RunTask calls when absent. */
+  readonly match?: (input: any) => boolean;
+  /** How many calls it applies to before it is used up. @default 1 */
+  times?: number;
+  readonly delayMs?: number;
+}
+
+export interface RandomFaults {
+  readonly http500?: number;
+  readonly dropBefore?: number;
+  readonly dropAfter?: number;
+  /** Capacity failures, applied to Spot launches only (on-demand always has room). */
+  readonly spotCapacity?: number;
+  readonly throttle?: number;
+}
+
+export interface FakeAwsOptions {
+  /** Added to every RunTask response. @default 0 */
+  readonly runTaskLatencyMs?: number;
+  /** Token bucket for RunTask: sustained calls per second and burst. @default - no throttling */
+  readonly throttle?: { readonly rate: number; readonly burst: number };
+  /** Probabilities of random faults per RunTask call. @default - none */
+  readonly random?: RandomFaults;
+  /** Seed of the fake's random faults. @default 1 */
+  readonly seed?: number;
+  /** Keep every call's body (memory grows with calls). @default true */
+  readonly recordCalls?: boolean;
+}
+
+export interface FakeTask {
+  readonly taskArn: string;
+  readonly cluster: string;
+  readonly jobId?: string;
+  readonly attempt?: number;
+  readonly startedBy?: string;
+  readonly capacity: string;
+  readonly clientToken?: string;
+  readonly overrides?: any;
+  stopped: boolean;
+}
+
+export interface SentMessage {
+  readonly queueUrl: string;
+  readonly body: string;
+  readonly attributes: Record<string, string>;
+  readonly delaySeconds: number;
+}
+
+/** A seeded PRNG (Park-Miller): fault runs are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = (Math.abs(Math.floor(seed)) % 2147483646) + 1;
+  return () => {
+    state = (state * 48271) % 2147483647;
+    return (state - 1) / 2147483646;
+  };
+}
+
+class TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+  constructor(private readonly rate: number, private readonly burst: number) {
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+class ApiError extends Error {
+  constructor(readonly status: number, readonly type: string, message: string) {
+    super(message);
+  }
+}
+
+export class FakeAws {
+  /** Starts the server on 127.0.0.1 and a free port. */
+  public static async start(options: FakeAwsOptions = {}): Promise<FakeAws> {
+    const fake = new FakeAws(options);
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', () => resolve()));
+    return fake;
+  }
+
+  public readonly calls: Array<{ target: string; body: any }> = [];
+  /** Method, path and headers of every request (when calls are recorded). */
+  public readonly requests: Array<{ method: string; path: string; headers: http.IncomingHttpHeaders }> = [];
+  public readonly tasks: FakeTask[] = [];
+  public readonly messages: SentMessage[] = [];
+  public readonly objects = new Map<string, string>();
+  public readonly faults: Fault[] = [];
+  /** Counters: RunTask calls by outcome. */
+  public readonly stats = { runTask: 0, launched: 0, replayed: 0, throttled: 0, failedCapacity: 0, http500: 0, dropped: 0, conflicts: 0, invalid: 0 };
+  /** Receives every SendMessage (after it is recorded); the queue simulator hooks in here. */
+  public onMessage?: (message: SentMessage) => void;
+  /** Returns an error code to fail a PutObject with (for example 'InternalError'). */
+  public onPutObject?: (path: string) => string | undefined;
+
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly tokens = new Map<string, { params: string; response: any }>();
+  private readonly bucket?: TokenBucket;
+  private readonly random: () => number;
+  private nextTask = 1;
+
+  private constructor(private readonly options: FakeAwsOptions) {
+    this.bucket = options.throttle ? new TokenBucket(options.throttle.rate, options.throttle.burst) : undefined;
+    this.random = seededRandom(options.seed ?? 1);
+    this.server = http.createServer((req, res) => this.serve(req, res));
+    this.server.keepAliveTimeout = 60_000;
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  public get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A queue URL on this server (the SQS client sends to the queue URL's host). */
+  public queueUrl(name: string): string {
+    return `${this.url}/111122223333/${name}`;
+  }
+
+  public async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Tasks launched per job id (a job launched twice has 2). */
+  public launchesByJob(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const t of this.tasks) {
+      if (t.jobId) counts.set(t.jobId, (counts.get(t.jobId) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** RunTask request bodies, in order. */
+  public runTaskCalls(): any[] {
+    return this.calls.filter((c) => c.target === `${ECS_TARGET}.RunTask`).map((c) => c.body);
+  }
+
+  /** Marks a task stopped (it no longer counts as running). */
+  public stopTask(taskArn: string): void {
+    const task = this.tasks.find((t) => t.taskArn === taskArn);
+    if (!task) throw new Error(`no task ${taskArn}`);
+    task.stopped = true;
+  }
+
+  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (this.options.recordCalls !== false) this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+      if (req.method === 'PUT') {
+        this.putObject(req.url ?? '/', raw, res);
+        return;
+      }
+      let body: any;
+      try {
+        body = raw ? JSON.parse(raw) : {};
+      } catch {
+        this.error(res, new ApiError(400, 'SerializationException', 'body is not JSON'), '1.1');
+        return;
+      }
+      if (this.options.recordCalls !== false) this.calls.push({ target, body });
+      if (target.startsWith(`${ECS_TARGET}.`)) {
+        void this.ecs(target.slice(ECS_TARGET.length + 1), body, req, res);
+      } else if (target === 'AmazonSQS.SendMessage') {
+        this.sendMessage(body, res);
+      } else {
+        this.error(res, new ApiError(400, 'UnknownOperationException', `unknown operation '${target}'`), '1.1');
+      }
+    });
+  }
+
+  private async ecs(operation: string, body: any, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      if (operation === 'RunTask') {
+        await this.runTask(body, req, res);
+      } else if (operation === 'ListTasks') {
+        this.json(res, this.listTasks(body), '1.1');
+      } else {
+        throw new ApiError(400, 'UnknownOperationException', `ECS operation '${operation}' is not faked`);
+      }
+    } catch (e) {
+      if (e instanceof ApiError) this.error(res, e, '1.1');
+      else throw e;
+    }
+  }
+
+  private async runTask(input: any, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    this.stats.runTask++;
+    const fault = this.pickFault(input);
+    if (this.options.runTaskLatencyMs) await sleep(this.options.runTaskLatencyMs);
+    if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 1000);
+    if (fault?.kind === 'drop-before') {
+      this.stats.dropped++;
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'throttle' || (this.bucket && !this.bucket.take())) {
+      this.stats.throttled++;
+      throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
+    }
+    if (fault?.kind === 'http500') {
+      this.stats.http500++;
+      throw new ApiError(500, 'ServerException', 'Service Unavailable. Please try again later.');
+    }
+    this.validateRunTask(input);
+    const key = `${input.cluster ?? 'default'}|${input.clientToken}`;
+    const params = paramsOf(input);
+    const previous = input.clientToken ? this.tokens.get(key) : undefined;
+    let response: any;
+    if (previous) {
+      if (previous.params !== params) {
+        this.stats.conflicts++;
+        throw new ApiError(400, 'ConflictException', 'The request uses the same client token as a previous, but non-identical request.');
+      }
+      this.stats.replayed++;
+      response = previous.response;
+    } else {
+      response = this.place(input, fault);
+      if (input.clientToken) this.tokens.set(key, { params, response });
+    }
+    if (fault?.kind === 'drop-after') {
+      this.stats.dropped++;
+      req.socket.destroy();
+      return;
+    }
+    this.json(res, response, '1.1');
+  }
+
+  private validateRunTask(input: any): void {
+    const invalid = (message: string) => {
+      this.stats.invalid++;
+      return new ApiError(400, 'InvalidParameterException', message);
+    };
+    const count = input.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 10) throw invalid('count must be between 1 and 10');
+    if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,64}$/.test(input.clientToken)) {
+      throw invalid('clientToken must be 1-64 ASCII characters (33-126)');
+    }
+    if (input.startedBy !== undefined && String(input.startedBy).length > 128) throw invalid('startedBy is limited to 128 characters');
+    if (input.overrides !== undefined && JSON.stringify(input.overrides).length > 8192) {
+      throw invalid('Container Overrides length must be at most 8192');
+    }
+    if (input.launchType && input.capacityProviderStrategy) {
+      throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
+    }
+    if (!input.taskDefinition) throw invalid('taskDefinition is required');
+  }
+
+  private place(input: any, fault: Fault | undefined): any {
+    const count = input.count ?? 1;
+    const spot = (input.capacityProviderStrategy ?? []).some((s: any) => s.capacityProvider === 'FARGATE_SPOT');
+    const capacity = spot ? 'FARGATE_SPOT' : 'FARGATE';
+    const noCapacity = fault?.kind === 'capacity'
+      || (spot && this.options.random?.spotCapacity !== undefined && this.random() < this.options.random.spotCapacity);
+    const placed = noCapacity ? 0 : fault?.kind === 'partial' ? Math.ceil(count / 2) : count;
+    const tags = new Map<string, string>((input.tags ?? []).map((t: any) => [t.key, t.value]));
+    const cluster = String(input.cluster ?? 'default');
+    const clusterName = cluster.split('/').pop();
+    const tasks = Array.from({ length: placed }, () => {
+      const task: FakeTask = {
+        taskArn: `arn:aws:ecs:eu-west-1:111122223333:task/${clusterName}/${(this.nextTask++).toString(16).padStart(32, '0')}`,
+        cluster,
+        jobId: tags.get('hybrid-compute:job-id'),
+        attempt: tags.has('hybrid-compute:attempt') ? Number(tags.get('hybrid-compute:attempt')) : undefined,
+        startedBy: input.startedBy,
+        capacity,
+        clientToken: input.clientToken,
+        overrides: input.overrides,
+        stopped: false,
+      };
+      this.tasks.push(task);
+      this.stats.launched++;
+      return { taskArn: task.taskArn, clusterArn: cluster, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', capacityProviderName: capacity, startedBy: input.startedBy };
+    });
+    if (placed < count) this.stats.failedCapacity++;
+    const failures = Array.from({ length: count - placed }, () => ({ arn: cluster, reason: CAPACITY_REASON }));
+    return { tasks, failures };
+  }
+
+  private pickFault(input: any): Fault | undefined {
+    const scripted = this.faults.find((f) => (f.times ?? 1) > 0 && (!f.match || f.match(input)));
+    if (scripted) {
+      scripted.times = (scripted.times ?? 1) - 1;
+      return scripted;
+    }
+    const r = this.options.random;
+    if (!r) return undefined;
+    const roll = this.random();
+    let edge = 0;
+    for (const [kind, p] of [['http500', r.http500], ['drop-before', r.dropBefore], ['drop-after', r.dropAfter], ['throttle', r.throttle]] as const) {
+      edge += p ?? 0;
+      if (roll < edge) return { kind };
+    }
+    return undefined;
+  }
+
+  private listTasks(input: any): any {
+    const matching = this.tasks.filter((t) => !t.stopped
+      && (!input.cluster || t.cluster === input.cluster)
+      && (!input.startedBy || t.startedBy === input.startedBy));
+    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const size = Math.min(input.maxResults ?? 100, 100);
+    const page = matching.slice(start, start + size);
+    return {
+      taskArns: page.map((t) => t.taskArn),
+      ...(start + size < matching.length ? { nextToken: String(start + size) } : {}),
+    };
+  }
+
+  private sendMessage(input: any, res: http.ServerResponse): void {
+    const attributes: Record<string, string> = {};
+    for (const [k, v] of Object.entries<any>(input.MessageAttributes ?? {})) attributes[k] = v.StringValue;
+    const message: SentMessage = { queueUrl: input.QueueUrl, body: input.MessageBody, attributes, delaySeconds: input.DelaySeconds ?? 0 };
+    this.messages.push(message);
+    this.onMessage?.(message);
+    this.json(res, {
+      MessageId: `sent-${this.messages.length}`,
+      MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex'),
+      ...(input.MessageAttributes ? { MD5OfMessageAttributes: sqsAttributesMd5(input.MessageAttributes) } : {}),
+    }, '1.0');
+  }
+
+  private putObject(path: string, body: string, res: http.ServerResponse): void {
+    const code = this.onPutObject?.(path);
+    if (code) {
+      res.statusCode = 500;
+      res.setHeader('content-type', 'application/xml');
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message></Error>`);
+      return;
+    }
+    this.objects.set(decodeURIComponent(path), body);
+    res.statusCode = 200;
+    res.setHeader('etag', `"${createHash('md5').update(body).digest('hex')}"`);
+    res.end();
+  }
+
+  private json(res: http.ServerResponse, body: unknown, version: '1.0' | '1.1'): void {
+    res.setHeader('content-type', `application/x-amz-json-${version}`);
+    res.end(JSON.stringify(body));
+  }
+
+  private error(res: http.ServerResponse, e: ApiError, version: '1.0' | '1.1'): void {
+    res.statusCode = e.status;
+    res.setHeader('x-amzn-errortype', e.type);
+    this.json(res, { __type: e.type, message: e.message }, version);
+  }
+}
+
+/** What ECS compares for a repeated token: every parameter but the token. */
+function paramsOf(input: any): string {
+  const { clientToken: _token, ...rest } = input;
+  return stableJson(rest);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as any)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The MD5 of message attributes the SQS client verifies (binary encoding of name, type, value). */
+function sqsAttributesMd5(attributes: Record<string, { DataType: string; StringValue?: string }>): string {
+  const hash = createHash('md5');
+  const field = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    hash.update(len);
+    hash.update(b);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const a = attributes[name];
+    field(name);
+    field(a.DataType);
+    hash.update(Buffer.from([1]));
+    field(a.StringValue ?? '');
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,171 @@
+import { seededRandom } from './fake-aws';
+import type { BatchResponse, SqsEvent, SqsRecord } from '../../src/dispatch/runtime/types';
+
+/**
+ * An SQS queue with the semantics the dispatcher relies on, driving a
+ * handler through an event source mapping: batches of visible messages,
+ * a visibility timeout, `ApproximateReceiveCount`, redelivery of the
+ * records in `batchItemFailures` (and of the whole batch when the handler
+ * throws), redrive to a dead-letter queue once a message has been received
+ * `maxReceiveCount` times, delays, and occasional duplicate delivery (the
+ * same message handed to two invocations at once).
+ *
+ * Time is real but scaled: a visibility timeout or delay of N seconds lasts
+ * N x `msPerSecond` milliseconds.
+ */
+export interface QueueSimulatorOptions {
+  readonly arn: string;
+  /** @default 30 */
+  readonly visibilityTimeoutSeconds?: number;
+  /** @default 5 */
+  readonly maxReceiveCount?: number;
+  /** Real milliseconds per simulated second. @default 10 */
+  readonly msPerSecond?: number;
+  /** Probability that a delivered message is also delivered to another invocation. @default 0 */
+  readonly duplicateRate?: number;
+  /** @default 7 */
+  readonly seed?: number;
+}
+
+export interface DrainOptions {
+  /** Records per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** Concurrent invocations (the mapping's maxConcurrency). @default 5 */
+  readonly concurrency?: number;
+  /** Gives up (and throws) after this long. @default 120 s */
+  readonly timeoutMs?: number;
+}
+
+interface Message {
+  readonly messageId: string;
+  readonly body: string;
+  receiveCount: number;
+  visibleAt: number;
+  deleted: boolean;
+}
+
+export interface DrainResult {
+  readonly invocations: number;
+  readonly deliveries: number;
+  readonly duplicatesDelivered: number;
+  readonly handlerErrors: number;
+  readonly elapsedMs: number;
+}
+
+export class QueueSimulator {
+  /** Messages SQS itself redrove after `maxReceiveCount` receives (they carry no reason). */
+  public readonly redriven: Array<{ messageId: string; body: string; receiveCount: number }> = [];
+  private readonly messages: Message[] = [];
+  private readonly random: () => number;
+  private nextId = 1;
+
+  constructor(private readonly options: QueueSimulatorOptions) {
+    this.random = seededRandom(options.seed ?? 7);
+  }
+
+  private get msPerSecond(): number {
+    return this.options.msPerSecond ?? 10;
+  }
+
+  /** Enqueues a message; returns its id. */
+  public send(body: string, options: { delaySeconds?: number; messageId?: string } = {}): string {
+    const messageId = options.messageId ?? `msg-${this.nextId++}`;
+    this.messages.push({ messageId, body, receiveCount: 0, visibleAt: Date.now() + (options.delaySeconds ?? 0) * this.msPerSecond, deleted: false });
+    return messageId;
+  }
+
+  /** Messages not yet deleted or redriven. */
+  public get depth(): number {
+    return this.messages.filter((m) => !m.deleted).length;
+  }
+
+  /** Runs `handler` over the queue until it is empty. */
+  public async drain(handler: (event: SqsEvent) => Promise<BatchResponse>, options: DrainOptions = {}): Promise<DrainResult> {
+    const started = Date.now();
+    const batchSize = options.batchSize ?? 10;
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const stats = { invocations: 0, deliveries: 0, duplicatesDelivered: 0, handlerErrors: 0 };
+    const ghosts: SqsRecord[] = [];
+    let inFlight = 0;
+
+    const worker = async () => {
+      while (this.depth > 0 || inFlight > 0 || ghosts.length > 0) {
+        if (Date.now() - started > timeoutMs) {
+          throw new Error(`queue not drained after ${timeoutMs} ms: ${this.depth} messages left`);
+        }
+        const batch = this.receive(batchSize);
+        // A duplicate delivery: another invocation gets a message that is already in flight.
+        while (batch.records.length < batchSize && ghosts.length > 0) batch.records.push(ghosts.shift()!);
+        if (batch.records.length === 0) {
+          await sleep(Math.max(1, this.msPerSecond / 2));
+          continue;
+        }
+        for (const r of batch.records) {
+          if (batch.owned.has(r.messageId) && this.random() < (this.options.duplicateRate ?? 0)) {
+            ghosts.push(r);
+            stats.duplicatesDelivered++;
+          }
+        }
+        inFlight++;
+        stats.invocations++;
+        stats.deliveries += batch.records.length;
+        let failed: Set<string>;
+        try {
+          const response = await handler({ Records: batch.records });
+          failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        } catch {
+          stats.handlerErrors++;
+          failed = new Set(batch.records.map((r) => r.messageId));
+        } finally {
+          inFlight--;
+        }
+        for (const id of batch.owned.keys()) {
+          const m = batch.owned.get(id)!;
+          if (!failed.has(id)) m.deleted = true; // a failed one becomes visible when its timeout ends
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 5 }, worker));
+    return { ...stats, elapsedMs: Date.now() - started };
+  }
+
+  private receive(max: number): { records: SqsRecord[]; owned: Map<string, Message> } {
+    const now = Date.now();
+    const owned = new Map<string, Message>();
+    const records: SqsRecord[] = [];
+    for (const m of this.messages) {
+      if (records.length >= max) break;
+      if (m.deleted || m.visibleAt > now) continue;
+      if (m.receiveCount >= (this.options.maxReceiveCount ?? 5)) {
+        // The redrive policy moves it before another receive.
+        m.deleted = true;
+        this.redriven.push({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
+        continue;
+      }
+      m.receiveCount++;
+      m.visibleAt = now + (this.options.visibilityTimeoutSeconds ?? 30) * this.msPerSecond;
+      owned.set(m.messageId, m);
+      records.push({
+        messageId: m.messageId,
+        receiptHandle: `rh-${m.messageId}-${m.receiveCount}`,
+        body: m.body,
+        attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(now) },
+        messageAttributes: {},
+        eventSource: 'aws:sqs',
+        eventSourceARN: this.options.arn,
+        awsRegion: 'eu-west-1',
+      });
+    }
+    // Deleted messages are dropped so long runs stay small.
+    if (this.messages.length > 1000 && this.messages.filter((m) => m.deleted).length > this.messages.length / 2) {
+      const live = this.messages.filter((m) => !m.deleted);
+      this.messages.length = 0;
+      this.messages.push(...live);
+    }
+    return { records, owned };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,94 @@
+import { FakeAws, FakeAwsOptions, SentMessage } from './fake-aws';
+import { QueueSimulator, QueueSimulatorOptions } from './queue-simulator';
+import { DispatchConfig, JobLaunchConfig } from '../../src/dispatch/dispatch-config';
+import { createClients } from '../../src/dispatch/runtime/clients';
+import { Dispatcher, LogFn } from '../../src/dispatch/runtime/dispatcher';
+import type { BatchResponse, SqsEvent } from '../../src/dispatch/runtime/types';
+import { config as baseConfig, DISPATCH_QUEUE } from '../dispatch/runtime/fixtures';
+
+export interface RigOptions {
+  readonly fake?: FakeAwsOptions;
+  readonly config?: Partial<DispatchConfig>;
+  readonly job?: Partial<JobLaunchConfig>;
+  readonly queue?: Partial<QueueSimulatorOptions>;
+  /** Dispatcher instances (Lambda execution environments) that serve invocations. @default 5 */
+  readonly instances?: number;
+  /** Retry mode of the ECS client. @default - the handler's (standard) */
+  readonly retryMode?: 'standard' | 'adaptive';
+  /** ECS request timeout. @default - the handler's (10 s) */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The dispatcher as Lambda runs it, against the fake endpoint: real SDK
+ * clients built by the handler's own `createClients()`, one dispatcher per
+ * simulated execution environment, the dispatch queue simulated with SQS
+ * semantics, and what the dispatcher sends to its queues routed back (carry-
+ * overs into the queue, dead letters kept with their reason).
+ */
+export class Rig {
+  public static async start(options: RigOptions = {}): Promise<Rig> {
+    return new Rig(await FakeAws.start(options.fake), options);
+  }
+
+  public readonly config: DispatchConfig;
+  public readonly queue: QueueSimulator;
+  public readonly deadLetters: SentMessage[] = [];
+  public readonly logs: Array<Record<string, unknown>> = [];
+  private readonly idle: Dispatcher[] = [];
+
+  private constructor(public readonly fake: FakeAws, options: RigOptions) {
+    this.config = baseConfig({
+      deadLetterQueueUrl: fake.queueUrl('dispatch-dlq'),
+      dispatchQueueUrl: fake.queueUrl('dispatch'),
+      claimCheck: { bucket: 'claims', endpoint: `${fake.url}/claims`, prefix: 'claim-check/' },
+      ...options.config,
+    }, options.job);
+    this.queue = new QueueSimulator({ arn: DISPATCH_QUEUE, maxReceiveCount: this.config.maxReceiveCount, ...options.queue });
+    fake.onMessage = (m) => {
+      if (m.queueUrl === this.config.dispatchQueueUrl) this.queue.send(m.body, { delaySeconds: m.delaySeconds });
+      else if (m.queueUrl === this.config.deadLetterQueueUrl) this.deadLetters.push(m);
+    };
+    const log: LogFn = (level, message, fields) => this.logs.push({ level, message, ...fields });
+    for (let i = 0; i < (options.instances ?? 5); i++) {
+      const endpoint = fake.url;
+      const common = { region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
+      this.idle.push(new Dispatcher(this.config, createClients({
+        ecs: {
+          ...common,
+          ...(options.retryMode ? { retryMode: options.retryMode } : {}),
+          ...(options.requestTimeoutMs
+            ? { requestHandler: { connectionTimeout: 3_000, requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }
+            : {}),
+        },
+        sqs: common,
+        log,
+      })));
+    }
+  }
+
+  /** One invocation on a free execution environment. */
+  public readonly handler = async (event: SqsEvent): Promise<BatchResponse> => {
+    const dispatcher = this.idle.pop();
+    if (!dispatcher) throw new Error('more concurrent invocations than instances');
+    try {
+      return await dispatcher.handle(event);
+    } finally {
+      this.idle.push(dispatcher);
+    }
+  };
+
+  /** A dispatcher instance for direct calls. */
+  public dispatcher(): Dispatcher {
+    return this.idle[0];
+  }
+
+  /** Each dead letter's reason, by the message id it came from. */
+  public deadLetterReasons(): Record<string, string> {
+    return Object.fromEntries(this.deadLetters.map((m) => [m.attributes['hc-message-id'], m.attributes['hc-reason']]));
+  }
+
+  public close(): Promise<void> {
+    return this.fake.close();
+  }
+}
