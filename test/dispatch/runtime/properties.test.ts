@@ -103,7 +103,8 @@ describe('normalization and input mapping never fail with anything but a reason'
 
   test('S3 keys of any unicode survive URL encoding, and both S3 formats give one job id', () => {
     fc.assert(fc.property(key, (k) => {
-      const classic = normalizeRecord(sqsRecord('m', JSON.stringify({ Records: [s3Record(s3Encode(k), { sequencer: '617f08299329d189', versionId: 'v1' })] })), config().queues[0]);
+      const notification = { Records: [s3Record(s3Encode(k), { sequencer: '617f08299329d189', versionId: 'v1' })] };
+      const classic = normalizeRecord(sqsRecord('m', JSON.stringify(notification)), config().queues[0]);
       const bridged = normalizeRecord(sqsRecord('m', JSON.stringify(s3EventBridgeEvent(k))), config().queues[0]);
       if (classic.kind !== 'jobs' || bridged.kind !== 'jobs') throw new Error('not jobs');
       expect(classic.jobs[0].fields['s3.key']).toBe(k);
