@@ -117,7 +117,8 @@ describe('normalization and input mapping never fail with anything but a reason'
 describe('the dispatcher accounts for every record', () => {
   test('each record of a random batch ends launched, skipped, retried or dead-lettered with a reason; handle() never throws', async () => {
     const ecsBehaviour = fc.constantFrom('ok', 'ok', 'ok', 'capacity', 'throttle', 'conflict');
-    await fc.assert(fc.asyncProperty(fc.array(record, { maxLength: 12 }), fc.array(ecsBehaviour, { minLength: 1, maxLength: 8 }), async (records, behaviours) => {
+    const batches = fc.array(record, { maxLength: 12 });
+    await fc.assert(fc.asyncProperty(batches, fc.array(ecsBehaviour, { minLength: 1, maxLength: 8 }), async (records, behaviours) => {
       let call = 0;
       const launchedJobs: string[] = [];
       const ecs = {
