@@ -66,7 +66,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'examples'],
+    devdirs: ['test', 'examples', 'bench'],
     // Lint with one dev tsconfig that sees everything: handlers and examples
     // are outside the jsii compilation, so the project service would not find them.
     projectService: false,
@@ -121,9 +121,18 @@ new JsonFile(project, 'cdk.json', {
 new javascript.TypescriptConfig(project, {
   fileName: 'tsconfig.dev.json',
   extends: javascript.TypescriptConfigExtends.fromPaths(['./tsconfig.json']),
-  include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
+  include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
   exclude: ['node_modules'],
   compilerOptions: { rootDir: '.', noEmit: true },
+});
+
+// `npm run bench`: ratios against baselines measured in the same run (see bench/run.ts).
+project.addTask('bench', {
+  description: 'Benchmark the dispatcher (init, size, batch latency, throughput, loss, synth, heap) into bench/results.json',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --transpile-only bench/run.ts' },
+  ],
 });
 
 new TextFile(project, '.nvmrc', { lines: ['20'] });

@@ -73,7 +73,8 @@ export class S3ToFargateStack extends Stack {
   }
 }
 
-function secureBucketProps(): s3.BucketProps {
+/** The bucket settings of the example (also used by the synth benchmark's baseline stack). */
+export function secureBucketProps(): s3.BucketProps {
   return {
     encryption: s3.BucketEncryption.S3_MANAGED,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

@@ -55,6 +55,8 @@ export interface DrainResult {
 export class QueueSimulator {
   /** Messages SQS itself redrove after `maxReceiveCount` receives (they carry no reason). */
   public readonly redriven: Array<{ messageId: string; body: string; receiveCount: number }> = [];
+  /** Every message ever sent, in order. */
+  public readonly sent: Array<{ messageId: string; body: string }> = [];
   private readonly messages: Message[] = [];
   private readonly random: () => number;
   private nextId = 1;
@@ -70,6 +72,7 @@ export class QueueSimulator {
   /** Enqueues a message; returns its id. */
   public send(body: string, options: { delaySeconds?: number; messageId?: string } = {}): string {
     const messageId = options.messageId ?? `msg-${this.nextId++}`;
+    this.sent.push({ messageId, body });
     this.messages.push({ messageId, body, receiveCount: 0, visibleAt: Date.now() + (options.delaySeconds ?? 0) * this.msPerSecond, deleted: false });
     return messageId;
   }

@@ -11,7 +11,8 @@ export interface ClientOverrides {
 }
 
 /**
- * The dispatcher's AWS clients. The SDK retries throttling, 5xx and dropped
+ * The dispatcher's AWS clients. The SDK paces RunTask to what ECS accepts
+ * (adaptive retry mode), and retries throttling, 5xx and dropped
  * connections with backoff (4 attempts; every RunTask carries its client
  * token, so a retried call cannot launch twice); a request with no response
  * after 10 s is abandoned and retried. What still fails returns to the queue.
@@ -19,6 +20,10 @@ export interface ClientOverrides {
 export function createClients(overrides: ClientOverrides = {}): DispatcherClients {
   const ecs = new ECSClient({
     maxAttempts: 4,
+    // Adaptive mode adds a client-side rate limiter that slows down when ECS
+    // throttles, instead of letting records fail and wait out the queue's
+    // visibility timeout (see `npm run bench`, throughputRatio).
+    retryMode: 'adaptive',
     // Without throwOnRequestTimeout the SDK only logs a warning when the timeout passes.
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
     ...overrides.ecs,
