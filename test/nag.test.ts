@@ -1,5 +1,5 @@
 import { App, Stack, aws_iam as iam, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
-import { EventBridgeSource, FargateJob, JobDispatcher, JobVpc, S3Source } from '../src';
+import { ClaimCheck, EventBridgeSource, FargateJob, JobCapacity, JobDispatcher, JobVpc, S3Source } from '../src';
 import { IMAGE } from './helpers';
 import { buildExamplesApp } from '../examples/app';
 import { nagFindings } from '../examples/nag';
@@ -30,6 +30,21 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
       new JobDispatcher(stack, 'Dispatcher', {
         job: new FargateJob(stack, 'Job', { image: IMAGE }),
         sources: [new S3Source(bucket), new EventBridgeSource({ eventPattern: { source: ['x'] } })],
+      });
+    }).filter((f) => !f.includes('/Logs/'))).toEqual([]);
+  });
+
+  test('JobDispatcher with Spot capacity, maxConcurrentTasks and a KMS-encrypted claim-check bucket of the user\'s', () => {
+    expect(findings((stack) => {
+      const claims = new s3.Bucket(stack, 'Claims', {
+        enforceSSL: true,
+        encryption: s3.BucketEncryption.KMS,
+        serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }),
+      });
+      new JobDispatcher(stack, 'Dispatcher', {
+        job: new FargateJob(stack, 'Job', { image: IMAGE, capacity: JobCapacity.spot() }),
+        maxConcurrentTasks: 20,
+        claimCheck: ClaimCheck.s3({ bucket: claims, prefix: 'payloads/' }),
       });
     }).filter((f) => !f.includes('/Logs/'))).toEqual([]);
   });

@@ -235,7 +235,8 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   private grantClaimCheck({ bucket, prefix }: ClaimCheckBinding): void {
     const objects = bucket.arnForObjects(`${prefix}*`);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
-    bucket.encryptionKey?.grantEncrypt(this.role);
+    // SSE-KMS PutObject needs a data key, nothing more (a single-part PUT).
+    bucket.encryptionKey?.grant(this.role, 'kms:GenerateDataKey');
     iam.Grant.addToPrincipal({ grantee: this.job.taskRole, actions: ['s3:GetObject'], resourceArns: [objects] });
     bucket.encryptionKey?.grantDecrypt(this.job.taskRole);
     const taskPolicy = this.job.taskRole.node.tryFindChild('DefaultPolicy');

@@ -1,7 +1,7 @@
-import { Duration, Stack, aws_events as events, aws_s3 as s3, aws_sqs as sqs } from 'aws-cdk-lib';
+import { Duration, aws_events as events, aws_s3 as s3, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { EventBridgeSource, JobDispatcher, JobField, S3Source, SqsSource } from '../../src';
-import { job, propertiesOf, resourceNamed, runStatements, stackWithCluster } from '../helpers';
+import { job, propertiesOf, renderedConfig, resourceNamed, runStatements, stackWithCluster } from '../helpers';
 
 function dispatcherStack(props: Partial<ConstructorParameters<typeof JobDispatcher>[2]> = {}, jobProps = {}) {
   const { app, stack, cluster } = stackWithCluster();
@@ -9,13 +9,6 @@ function dispatcherStack(props: Partial<ConstructorParameters<typeof JobDispatch
   const bucket = new s3.Bucket(stack, 'Bucket');
   const dispatcher = new JobDispatcher(stack, 'Dispatcher', { job: j, sources: [new S3Source(bucket)], ...props });
   return { app, stack, dispatcher, bucket, job: j };
-}
-
-function renderedConfig(stack: Stack): any {
-  const fn = resourceNamed(Template.fromStack(stack), 'AWS::Lambda::Function', 'DispatcherFunction').props;
-  const joined = fn.Environment.Variables.HC_DISPATCH_CONFIG['Fn::Join'][1]
-    .map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join('');
-  return JSON.parse(joined);
 }
 
 describe('JobDispatcher resources', () => {

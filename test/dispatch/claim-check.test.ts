@@ -1,0 +1,154 @@
+import { Duration, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ClaimCheck, JobDispatcher, JobField } from '../../src';
+import { job, renderedConfig, resourceNamed, stackWithCluster } from '../helpers';
+
+function objectsUnder(bucketId: string, prefix: string) {
+  return { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}*`]] };
+}
+const statementsOf = (template: Template, prefix: string) => resourceNamed(template, 'AWS::IAM::Policy', prefix).props.PolicyDocument.Statement;
+
+describe('the default claim check', () => {
+  const { stack, cluster } = stackWithCluster();
+  new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster) });
+  const template = Template.fromStack(stack);
+  const bucket = resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket');
+
+  test('bucket: S3-managed encryption, public access blocked, owner-enforced, documents expire after 7 days', () => {
+    expect(bucket.props).toEqual({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: {
+        Rules: [
+          { Prefix: 'claim-check/', ExpirationInDays: 7, Status: 'Enabled' },
+          { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+        ],
+      },
+    });
+  });
+
+  test('bucket policy denies every request that is not over TLS', () => {
+    const policy = resourceNamed(template, 'AWS::S3::BucketPolicy', 'DispatcherClaimCheckBucketPolicy').props;
+    expect(policy.PolicyDocument.Statement).toEqual([{
+      Action: 's3:*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Resource: [{ 'Fn::GetAtt': [bucket.id, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket.id, 'Arn'] }, '/*']] }],
+    }]);
+  });
+
+  test('the task role may read documents under the prefix, and nothing else', () => {
+    expect(statementsOf(template, 'JobTaskRoleDefaultPolicy')).toEqual([
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, 'claim-check/') },
+    ]);
+  });
+
+  test('the dispatcher may write documents under the prefix (asserted with its whole policy in job-dispatcher.test.ts)', () => {
+    expect(statementsOf(template, 'DispatcherRoleDefaultPolicy')).toContainEqual(
+      { Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, 'claim-check/') });
+  });
+
+  test('the bucket is exposed for users who read documents elsewhere', () => {
+    const dispatcher = stack.node.findChild('Dispatcher') as JobDispatcher;
+    expect(stack.resolve(dispatcher.claimCheckBucket!.bucketName)).toEqual({ Ref: bucket.id });
+  });
+});
+
+describe('claim check options', () => {
+  test('your own KMS-encrypted bucket and prefix: no new bucket; a data key for the dispatcher, decrypt for the task', () => {
+    const { stack, cluster } = stackWithCluster();
+    const key = new kms.Key(stack, 'Key');
+    const claims = new s3.Bucket(stack, 'Claims', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
+    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), claimCheck: ClaimCheck.s3({ bucket: claims, prefix: 'payloads/jobs/' }) });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    const bucketId = resourceNamed(template, 'AWS::S3::Bucket', 'Claims').id;
+    const keyArn = { 'Fn::GetAtt': [resourceNamed(template, 'AWS::KMS::Key', 'Key').id, 'Arn'] };
+    expect(statementsOf(template, 'JobTaskRoleDefaultPolicy')).toEqual([
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: objectsUnder(bucketId, 'payloads/jobs/') },
+      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: keyArn },
+    ]);
+    const dispatcher = statementsOf(template, 'DispatcherRoleDefaultPolicy');
+    expect(dispatcher).toContainEqual({ Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder(bucketId, 'payloads/jobs/') });
+    expect(dispatcher).toContainEqual({ Action: 'kms:GenerateDataKey', Effect: 'Allow', Resource: keyArn });
+    expect(renderedConfig(stack).claimCheck).toEqual({
+      bucket: `<{'Ref':'${bucketId}'}>`,
+      endpoint: `https://<{'Fn::GetAtt':['${bucketId}','RegionalDomainName']}>`,
+      prefix: 'payloads/jobs/',
+    });
+  });
+
+  test('expiration sets the lifecycle rule of the created bucket', () => {
+    const { stack, cluster } = stackWithCluster();
+    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), claimCheck: ClaimCheck.s3({ expiration: Duration.days(2) }) });
+    const bucket = resourceNamed(Template.fromStack(stack), 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').props;
+    expect(bucket.LifecycleConfiguration.Rules[0]).toEqual({ Prefix: 'claim-check/', ExpirationInDays: 2, Status: 'Enabled' });
+  });
+
+  test('disabled: no bucket, no S3 permissions, no claim check in the config', () => {
+    const { stack, cluster } = stackWithCluster();
+    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), claimCheck: ClaimCheck.disabled() });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    const actions = statementsOf(template, 'DispatcherRoleDefaultPolicy').flatMap((st: any) => [st.Action].flat());
+    expect(actions.filter((a: string) => a.startsWith('s3:'))).toEqual([]);
+    expect(renderedConfig(stack).claimCheck).toBeUndefined();
+  });
+
+  test('JobField.payloadUri() with the claim check disabled fails synth with what to do', () => {
+    const { app, stack, cluster } = stackWithCluster();
+    new JobDispatcher(stack, 'Dispatcher', {
+      job: job(stack, cluster, { environment: { PAYLOAD: JobField.payloadUri() } }),
+      claimCheck: ClaimCheck.disabled(),
+    });
+    expect(() => app.synth()).toThrow(/the job Test\/Job uses JobField.payloadUri\(\), but the claim check of Test\/Dispatcher is disabled: use ClaimCheck.s3\(\) \(the default\) or remove the field/);
+  });
+
+  test.each([
+    ['', "claim check prefix must be 1-500 URL-safe characters (letters, digits, !_.*'()-/), not start with '/', and end with '/', got ''"],
+    ['claims', "claim check prefix must be 1-500 URL-safe characters (letters, digits, !_.*'()-/), not start with '/', and end with '/', got 'claims'"],
+    ['/claims/', "claim check prefix must be 1-500 URL-safe characters (letters, digits, !_.*'()-/), not start with '/', and end with '/', got '/claims/'"],
+    ['a b/', "claim check prefix must be 1-500 URL-safe characters (letters, digits, !_.*'()-/), not start with '/', and end with '/', got 'a b/'"],
+  ])('prefix %j is rejected', (prefix, message) => {
+    expect(() => ClaimCheck.s3({ prefix })).toThrow(message);
+  });
+
+  test('an expiration that is not whole days is rejected', () => {
+    expect(() => ClaimCheck.s3({ expiration: Duration.hours(12) })).toThrow('claim check expiration must be a whole number of days (1 or more), got 12 hours');
+  });
+});
+
+describe('maxConcurrentTasks', () => {
+  test('adds ListTasks conditioned on the cluster, and sending to its own queue for carry-over', () => {
+    const { stack, cluster } = stackWithCluster();
+    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), maxConcurrentTasks: 25 });
+    const template = Template.fromStack(stack);
+    const statements = statementsOf(template, 'DispatcherRoleDefaultPolicy');
+    const clusterId = resourceNamed(template, 'AWS::ECS::Cluster', 'Cluster').id;
+    expect(statements).toContainEqual({
+      Action: 'ecs:ListTasks', Effect: 'Allow', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } },
+    });
+    expect(statements).toContainEqual({
+      Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue').id, 'Arn'] },
+    });
+    expect(renderedConfig(stack).maxConcurrentTasks).toBe(25);
+  });
+
+  test('without it the dispatcher cannot list tasks or send to its own queue', () => {
+    const { stack, cluster } = stackWithCluster();
+    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster) });
+    const actions = statementsOf(Template.fromStack(stack), 'DispatcherRoleDefaultPolicy').flatMap((st: any) => [st.Action].flat());
+    expect(actions).not.toContain('ecs:ListTasks');
+    expect(renderedConfig(stack).maxConcurrentTasks).toBeUndefined();
+  });
+
+  test.each([0, 1.5, 100001])('%d is rejected', (value) => {
+    const { stack, cluster } = stackWithCluster();
+    expect(() => new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), maxConcurrentTasks: value }))
+      .toThrow(`maxConcurrentTasks must be a whole number from 1 to 100,000, got ${value}`);
+  });
+});
