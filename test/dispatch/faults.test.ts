@@ -154,6 +154,26 @@ describe('capacity failures and the token chain', () => {
   });
 });
 
+describe('through the queue', () => {
+  test('every message delivered twice at once, plus malformed ones: one task per job, each malformed record dead-lettered with its reason', async () => {
+    await start({ queue: { duplicateRate: 1, msPerSecond: 5 } });
+    const keys = Array.from({ length: 30 }, (_, i) => `dup/${i}.txt`);
+    keys.forEach((k) => rig.queue.send(JSON.stringify({ Records: [s3Record(k)] }), { messageId: `m-${k}` }));
+    rig.queue.send('{"Records": [', { messageId: 'truncated' });
+    rig.queue.send(JSON.stringify({ Records: [{ s3: { bucket: { name: 'b' } } }] }), { messageId: 'no-key' });
+    const result = await rig.queue.drain(rig.handler, { batchSize: 10, concurrency: 5 });
+    expect(result.duplicatesDelivered).toBeGreaterThanOrEqual(30);
+    expectOneTaskPerJob(keys);
+    // a duplicate delivery of a malformed record dead-letters it again: same reason each time
+    expect(rig.deadLetterReasons()).toEqual({
+      'truncated': 'message body is not JSON (13 characters, starts with "{\\"Records\\": [")',
+      'no-key': 's3 notification record 0 has no object key',
+    });
+    expect(rig.queue.redriven).toEqual([]);
+    expect(rig.queue.depth).toBe(0);
+  });
+});
+
 describe('maxConcurrentTasks', () => {
   async function withRunning(cap: number, running: number) {
     await start({ config: { maxConcurrentTasks: cap } });
