@@ -39,6 +39,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // version the runtime happens to ship.
     '@aws-sdk/client-ecs@^3.1164.0',
     '@aws-sdk/client-sqs@^3.1164.0',
+    '@aws-sdk/client-eventbridge@^3.1164.0',
     // Lambda's credential sources only (see src/dispatch/runtime/lambda-credentials.ts),
     // SigV4 for the claim-check PUT, and their types.
     '@aws-sdk/credential-provider-env@^3.972.85',
@@ -82,7 +83,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // jsii languages cannot bundle. The AWS SDK is bundled (not taken from the
 // runtime) so the handler runs exactly the client version we test against;
 // ESM entry points (`module`) let esbuild drop the parts we do not call.
-const LAMBDA_HANDLERS = ['src/dispatch/dispatcher.lambda.ts'];
+const LAMBDA_HANDLERS = ['src/dispatch/dispatcher.lambda.ts', 'src/tracking/tracker.lambda.ts'];
 for (const entrypoint of LAMBDA_HANDLERS) {
   project.bundler.addBundle(entrypoint, {
     platform: 'node',

@@ -1,6 +1,8 @@
-import { App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_s3 as s3 } from 'aws-cdk-lib';
+import {
+  App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns,
+} from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { FargateJob, JobCapacity, JobDispatcher, JobField, S3Source } from '../src';
+import { FargateJob, JobCapacity, JobDashboard, JobDispatcher, JobField, JobTracking, S3Source } from '../src';
 
 /**
  * An upload to the input bucket starts a Fargate task that reads the object,
@@ -10,12 +12,16 @@ import { FargateJob, JobCapacity, JobDispatcher, JobField, S3Source } from '../s
  * Tasks run on Fargate Spot and fall back to on-demand when Spot has no
  * capacity; at most 50 run at once (the rest wait in the queue); input that
  * does not fit the RunTask overrides goes through the claim-check bucket.
+ * Every job is tracked to its outcome: Spot interruptions and start failures
+ * are retried twice, a job running over an hour is stopped, failed jobs wait
+ * in a queue for redrive; alarms notify the topic; a dashboard shows it all.
  */
 export class S3ToFargateStack extends Stack {
   public readonly inputBucket: s3.Bucket;
   public readonly resultBucket: s3.Bucket;
   public readonly job: FargateJob;
   public readonly dispatcher: JobDispatcher;
+  public readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
@@ -53,12 +59,20 @@ export class S3ToFargateStack extends Stack {
     this.inputBucket.grantRead(this.job.taskRole);
     this.resultBucket.grantPut(this.job.taskRole, 'results/*');
 
+    // Alarm notifications, encrypted with a key CloudWatch may use.
+    const alarmKey = new kms.Key(this, 'AlarmKey', { enableKeyRotation: true, description: 'Encrypts the job alarm topic' });
+    alarmKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true });
+
     this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
       job: this.job,
       sources: [new S3Source(this.inputBucket, { prefix: 'incoming/' })],
       timeout: Duration.minutes(1),
       maxConcurrentTasks: 50,
+      tracking: JobTracking.enabled({ retryAttempts: 2, timeout: Duration.hours(1) }),
+      alarmTopic: this.alarmTopic,
     });
+    new JobDashboard(this, 'Dashboard', { dispatcher: this.dispatcher });
 
     const why = 'The job reads whichever object was uploaded to the input bucket and writes its result under results/ of the result bucket: object keys are unknown at deploy time.';
     Validations.of(this.job.taskRole).acknowledge(

@@ -8,4 +8,8 @@ export * from './dispatch/claim-check';
 export * from './dispatch/s3-source';
 export * from './dispatch/sqs-source';
 export * from './dispatch/eventbridge-source';
+export * from './tracking/job-outcome';
+export * from './tracking/job-tracking';
+export * from './tracking/job-tracker';
+export * from './tracking/job-dashboard';
 export * from './testing/snapshot-normalizer';

@@ -35,6 +35,19 @@ export const CLAIM_CHECK_DOCUMENT_VERSION = 1;
 export const ENVELOPE_KEY = 'hybridCompute';
 export const ENVELOPE_VERSION = 1;
 
+/**
+ * Environment entries the dispatcher adds to every launch when tracking is on:
+ * they identify the job to the container and to the tracker (ECS Task State
+ * Change events carry the overrides, not the tags).
+ */
+export const ENV_JOB_ID = 'HC_JOB_ID';
+export const ENV_RUN = 'HC_RUN';
+export const ENV_ATTEMPT = 'HC_ATTEMPT';
+export const ENV_ENQUEUED_AT = 'HC_ENQUEUED_AT';
+export const TRACKING_ENV = [ENV_JOB_ID, ENV_RUN, ENV_ATTEMPT, ENV_ENQUEUED_AT];
+/** Bytes of the overrides kept free for the tracking entries. */
+export const TRACKING_ENV_RESERVE = 320;
+
 /** Message attributes on records the dispatcher dead-letters. */
 export const DLQ_ATTR_REASON = 'hc-reason';
 export const DLQ_ATTR_SOURCE = 'hc-source-arn';
@@ -109,6 +122,8 @@ export interface DispatchConfig {
    */
   readonly maxConcurrentTasks?: number;
   readonly claimCheck?: ClaimCheckConfig;
+  /** Adds the HC_JOB_ID / HC_RUN / HC_ATTEMPT / HC_ENQUEUED_AT entries to every launch. */
+  readonly tracking?: boolean;
   /** The queues the dispatcher consumes. */
   readonly queues: QueueConfig[];
   readonly job: JobLaunchConfig;

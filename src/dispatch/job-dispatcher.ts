@@ -1,15 +1,18 @@
 import * as path from 'path';
 import {
-  Duration, Lazy, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
+  Duration, Lazy, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as cloudwatch_actions, aws_iam as iam, aws_sns as sns, aws_lambda as lambda, aws_lambda_event_sources as sources,
   aws_logs as logs, aws_s3 as s3, aws_sqs as sqs, RemovalPolicy, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ClaimCheck, ClaimCheckBinding } from './claim-check';
 import { DISPATCH_CONFIG_ENV, DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from './dispatch-config';
 import { IJobDispatcher, IJobSource, JobSourceType } from './job-source';
+import { METRIC_NAMESPACE } from '../internal/metrics';
 import { acknowledgeNag, acknowledgeWildcardResources, WildcardReason } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 import { FIELD_SOURCES, fieldsIn } from '../job/job-field';
+import { JobTracker } from '../tracking/job-tracker';
+import { JobTracking } from '../tracking/job-tracking';
 
 /** Properties of a `JobDispatcher`. */
 export interface JobDispatcherProps {
@@ -101,6 +104,33 @@ export interface JobDispatcherProps {
    * @default ClaimCheck.s3() - a new encrypted, SSL-only bucket whose documents expire after 7 days
    */
   readonly claimCheck?: ClaimCheck;
+
+  /**
+   * Whether jobs are followed to their outcome: `JobTracking.enabled()`
+   * creates a `JobTracker` (outcomes, bounded retries, failed-jobs queue,
+   * `Job Succeeded` / `Job Failed` events, metrics) and puts HC_JOB_ID,
+   * HC_RUN, HC_ATTEMPT and HC_ENQUEUED_AT into every task's environment.
+   * @default JobTracking.enabled() - 2 retries of interrupted and failed-to-start jobs, no timeout
+   */
+  readonly tracking?: JobTracking;
+
+  /**
+   * Where alarm notifications go.
+   * @default - alarms have no actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Age of the oldest record in the dispatch queue that raises an alarm.
+   * @default Duration.minutes(15)
+   */
+  readonly oldestRecordAlarmThreshold?: Duration;
+
+  /**
+   * Share of finished jobs (over 15 minutes) that failed, from 0 to 1, that raises an alarm.
+   * @default 0.1
+   */
+  readonly failureRateAlarmThreshold?: number;
 }
 
 /**
@@ -125,6 +155,13 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
    * @default - none when the claim check is disabled
    */
   public readonly claimCheckBucket?: s3.IBucket;
+  /**
+   * The tracker of this dispatcher's jobs.
+   * @default - none when tracking is disabled
+   */
+  public readonly tracker?: JobTracker;
+  /** The alarms on this dispatcher (and its tracker). */
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   private readonly _sources: IJobSource[] = [];
   private readonly queueConfigs: QueueConfig[] = [];
@@ -202,6 +239,13 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       this.claimCheckBucket = this.claimCheck.bucket;
       this.grantClaimCheck(this.claimCheck);
     }
+    const tracking = props.tracking ?? JobTracking.enabled();
+    if (tracking.enabled) {
+      this.tracker = new JobTracker(this, 'Tracker', {
+        ...tracking.options, job: props.job, startedBy: this.startedBy, retryQueue: this.queue, logRetention: props.logRetention,
+      });
+    }
+    this.createAlarms(props);
     this.consume(this.queue, { arn: this.queue.queueArn, kind: 'dispatch' });
 
     for (const source of props.sources ?? []) {
@@ -229,6 +273,82 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     }
     this._sources.push(source);
     config.jobTypes.forEach((t) => this.jobTypes.add(t));
+  }
+
+  /** Records taken from the queues. */
+  public metricRecordsReceived(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('RecordsReceived', options);
+  }
+
+  /** Tasks started (one per job). */
+  public metricJobsLaunched(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('JobsLaunched', options);
+  }
+
+  /** Launch attempts that started no task (capacity, throttling, errors): retried or relaunched. */
+  public metricLaunchFailures(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('LaunchFailures', options);
+  }
+
+  /** Records the dispatcher sent to its dead-letter queue, with their reason. */
+  public metricRecordsDeadLettered(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('RecordsDeadLettered', options);
+  }
+
+  /** Records left in the queue because `maxConcurrentTasks` was reached. */
+  public metricRecordsDeferred(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('RecordsDeferred', options);
+  }
+
+  private metric(name: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { Dispatcher: this.startedBy },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...options,
+    });
+  }
+
+  private createAlarms(props: JobDispatcherProps): void {
+    const rate = props.failureRateAlarmThreshold ?? 0.1;
+    if (!Token.isUnresolved(rate) && (rate <= 0 || rate > 1)) {
+      throw new Error(`failureRateAlarmThreshold must be above 0 and at most 1, got ${rate}`);
+    }
+    const age = props.oldestRecordAlarmThreshold ?? Duration.minutes(15);
+    const scope = new Construct(this, 'Alarms');
+    const add = (id: string, description: string, metric: cloudwatch.IMetric, threshold: number, periods = 1) => {
+      const alarm = new cloudwatch.Alarm(scope, id, {
+        alarmDescription: `${this.node.path}: ${description}`,
+        metric,
+        threshold,
+        evaluationPeriods: periods,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmTopic) alarm.addAlarmAction(new cloudwatch_actions.SnsAction(props.alarmTopic));
+      this.alarms.push(alarm);
+    };
+    const depth = (queue: sqs.IQueue) => queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) });
+    add('DeadLetters', 'records in the dead-letter queue (each has an hc-reason attribute)', depth(this.deadLetterQueue), 1);
+    add('OldestRecord', `a record has waited in the dispatch queue for ${age.toHumanString()} or more`,
+      this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1) }), age.toSeconds(), 3);
+    add('DispatcherErrors', 'the dispatcher function failed (not a record: the whole invocation)',
+      this.function.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }), 1);
+    if (this.tracker) {
+      add('FailedJobs', 'jobs in the failed-jobs queue (they ended without success after their retries)', depth(this.tracker.failedJobsQueue), 1);
+      add('TrackerDeadLetters', 'task state changes the tracker could not process', depth(this.tracker.deadLetterQueue), 1);
+      add('FailureRate', `${Math.round(rate * 100)}% or more of the jobs that ended in 15 minutes failed`, new cloudwatch.MathExpression({
+        expression: 'IF(ok + failed > 0, failed / (ok + failed), 0)',
+        usingMetrics: {
+          ok: this.tracker.metricJobsSucceeded({ period: Duration.minutes(15) }),
+          failed: this.tracker.metricJobsFailed({ period: Duration.minutes(15) }),
+        },
+        period: Duration.minutes(15),
+        label: 'job failure rate',
+      }), rate);
+    }
   }
 
   /** The dispatcher writes, and the job's task role reads, documents under the prefix only. */
@@ -265,6 +385,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       launchConcurrency: this.launchConcurrency,
       dispatchQueueUrl: this.queue.queueUrl,
       ...(this.props.maxConcurrentTasks !== undefined ? { maxConcurrentTasks: this.props.maxConcurrentTasks } : {}),
+      ...(this.tracker ? { tracking: true } : {}),
       ...(this.claimCheck ? {
         claimCheck: {
           bucket: this.claimCheck.bucket.bucketName,

@@ -59,7 +59,9 @@ describe('JobDispatcher resources', () => {
 
   test('event source mapping: partial batch responses, batch 10, max concurrency 5', () => {
     const { id } = resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue');
-    expect(propertiesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([{
+    const dispatcherMappings = propertiesOf(template, 'AWS::Lambda::EventSourceMapping')
+      .filter((m) => m.FunctionName.Ref.startsWith('DispatcherFunction'));
+    expect(dispatcherMappings).toEqual([{
       FunctionName: { Ref: expect.stringMatching(/^DispatcherFunction/) },
       EventSourceArn: { 'Fn::GetAtt': [id, 'Arn'] },
       BatchSize: 10,
@@ -113,6 +115,7 @@ describe('JobDispatcher resources', () => {
       },
       maxReceiveCount: 5,
       launchConcurrency: 10,
+      tracking: true,
       queues: [{ arn: expect.stringContaining('DispatcherQueue'), kind: 'dispatch' }],
       job: {
         cluster: expect.stringContaining('Cluster'),
@@ -155,7 +158,9 @@ describe('sources', () => {
       sources: [new SqsSource(queue, { jobId: JobField.fromPath('$.orderId') })],
     });
     const template = Template.fromStack(stack);
-    expect(propertiesOf(template, 'AWS::Lambda::EventSourceMapping').map((m) => m.EventSourceArn['Fn::GetAtt'][0]))
+    expect(propertiesOf(template, 'AWS::Lambda::EventSourceMapping')
+      .filter((m) => m.FunctionName.Ref.startsWith('DispatcherFunction'))
+      .map((m) => m.EventSourceArn['Fn::GetAtt'][0]))
       .toEqual([expect.stringMatching(/^DispatcherQueue/), expect.stringMatching(/^Orders/)]);
     expect(renderedConfig(stack).queues[1]).toEqual({ arn: expect.stringContaining('Orders'), kind: 'sqs', jobId: '{{hc:path:$.orderId}}' });
     expect(d.sources).toHaveLength(1);

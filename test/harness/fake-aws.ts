@@ -69,6 +69,8 @@ export interface FakeTask {
   readonly capacity: string;
   readonly clientToken?: string;
   readonly overrides?: any;
+  /** Epoch ms; tests may move it back to age a task. */
+  startedAt: number;
   stopped: boolean;
 }
 
@@ -124,6 +126,10 @@ export class FakeAws {
   public readonly tasks: FakeTask[] = [];
   public readonly messages: SentMessage[] = [];
   public readonly objects = new Map<string, string>();
+  /** Entries of every EventBridge PutEvents call. */
+  public readonly events: Array<{ Source: string; DetailType: string; Detail: any; EventBusName?: string }> = [];
+  /** StopTask calls: task ARN and reason. */
+  public readonly stopped: Array<{ task: string; reason?: string }> = [];
   public readonly faults: Fault[] = [];
   /** Counters: RunTask calls by outcome. */
   public readonly stats = { runTask: 0, launched: 0, replayed: 0, throttled: 0, failedCapacity: 0, http500: 0, dropped: 0, conflicts: 0, invalid: 0 };
@@ -178,6 +184,43 @@ export class FakeAws {
     return this.calls.filter((c) => c.target === `${ECS_TARGET}.RunTask`).map((c) => c.body);
   }
 
+  /**
+   * Stops a task and returns the `ECS Task State Change` event ECS would
+   * publish for it: its own overrides, startedBy, cluster and capacity, the
+   * given stop code and reason, the job container's exit code.
+   */
+  public stopEvent(taskArn: string, stop: { stopCode: string; stoppedReason: string; exitCode?: number; containerName?: string }): any {
+    const task = this.tasks.find((t) => t.taskArn === taskArn);
+    if (!task) throw new Error(`no task ${taskArn}`);
+    task.stopped = true;
+    const name = stop.containerName ?? 'job';
+    return {
+      'version': '0',
+      'id': `evt-${taskArn.split('/').pop()}`,
+      'detail-type': 'ECS Task State Change',
+      'source': 'aws.ecs',
+      'account': '111122223333',
+      'time': new Date().toISOString(),
+      'region': 'eu-west-1',
+      'resources': [taskArn],
+      'detail': {
+        clusterArn: task.cluster,
+        capacityProviderName: task.capacity,
+        containers: [{ name, lastStatus: 'STOPPED', taskArn, ...(stop.exitCode !== undefined ? { exitCode: stop.exitCode } : {}) }],
+        desiredStatus: 'STOPPED',
+        group: 'family:count',
+        lastStatus: 'STOPPED',
+        overrides: task.overrides ?? { containerOverrides: [] },
+        startedAt: new Date(task.startedAt).toISOString(),
+        startedBy: task.startedBy,
+        stopCode: stop.stopCode,
+        stoppedAt: new Date().toISOString(),
+        stoppedReason: stop.stoppedReason,
+        taskArn,
+      },
+    };
+  }
+
   /** Marks a task stopped (it no longer counts as running). */
   public stopTask(taskArn: string): void {
     const task = this.tasks.find((t) => t.taskArn === taskArn);
@@ -208,6 +251,9 @@ export class FakeAws {
         void this.ecs(target.slice(ECS_TARGET.length + 1), body, req, res);
       } else if (target === 'AmazonSQS.SendMessage') {
         this.sendMessage(body, res);
+      } else if (target === 'AWSEvents.PutEvents') {
+        for (const e of body.Entries ?? []) this.events.push({ ...e, Detail: JSON.parse(e.Detail) });
+        this.json(res, { FailedEntryCount: 0, Entries: (body.Entries ?? []).map((_: unknown, i: number) => ({ EventId: `event-${this.events.length}-${i}` })) }, '1.1');
       } else {
         this.error(res, new ApiError(400, 'UnknownOperationException', `unknown operation '${target}'`), '1.1');
       }
@@ -220,6 +266,21 @@ export class FakeAws {
         await this.runTask(body, req, res);
       } else if (operation === 'ListTasks') {
         this.json(res, this.listTasks(body), '1.1');
+      } else if (operation === 'DescribeTasks') {
+        const tasks = this.tasks.filter((t) => (body.tasks ?? []).includes(t.taskArn));
+        this.json(res, {
+          tasks: tasks.map((t) => ({
+            taskArn: t.taskArn, clusterArn: t.cluster, lastStatus: t.stopped ? 'STOPPED' : 'RUNNING', startedBy: t.startedBy,
+            createdAt: t.startedAt / 1000, startedAt: t.startedAt / 1000,
+          })),
+          failures: [],
+        }, '1.1');
+      } else if (operation === 'StopTask') {
+        const task = this.tasks.find((t) => t.taskArn === body.task);
+        if (!task) throw new ApiError(400, 'InvalidParameterException', `The referenced task was not found: ${body.task}`);
+        this.stopped.push({ task: body.task, reason: body.reason });
+        task.stopped = true;
+        this.json(res, { task: { taskArn: task.taskArn, lastStatus: 'STOPPED', stoppedReason: body.reason } }, '1.1');
       } else {
         throw new ApiError(400, 'UnknownOperationException', `ECS operation '${operation}' is not faked`);
       }
@@ -311,6 +372,7 @@ export class FakeAws {
         capacity,
         clientToken: input.clientToken,
         overrides: input.overrides,
+        startedAt: Date.now(),
         stopped: false,
       };
       this.tasks.push(task);

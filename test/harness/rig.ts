@@ -63,6 +63,7 @@ export class Rig {
         },
         sqs: common,
         log,
+        metrics: false,
       })));
     }
   }

@@ -8,6 +8,8 @@ export interface ClientOverrides {
   readonly ecs?: ECSClientConfig;
   readonly sqs?: SQSClientConfig;
   readonly log?: LogFn;
+  /** @default true */
+  readonly metrics?: boolean;
 }
 
 /**
@@ -39,5 +41,6 @@ export function createClients(overrides: ClientOverrides = {}): DispatcherClient
       handler: ecs.config.requestHandler as RequestHandler,
     }),
     log: overrides.log,
+    metrics: overrides.metrics,
   };
 }

@@ -1,11 +1,13 @@
 import { createHash } from 'crypto';
 import { ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import {
   DISPATCH_CONFIG_VERSION, DispatchConfig, DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_REASON, DLQ_ATTR_RECEIVE_COUNT,
-  DLQ_ATTR_SOURCE, ENVELOPE_KEY, ENVELOPE_VERSION, QueueConfig, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID,
+  DLQ_ATTR_SOURCE, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, ENVELOPE_KEY, ENVELOPE_VERSION, QueueConfig,
+  TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID, TRACKING_ENV_RESERVE,
 } from '../dispatch-config';
-import { PreparedJob, prepareJob, TaskOverrides } from './input-mapping';
+import { PreparedJob, prepareJob, TaskOverrides, withTrackingEnv } from './input-mapping';
 import { normalizeRecord, truncate } from './normalize';
 import type { PutObject } from './s3-put';
 import { BatchResponse, Envelope, Job, PermanentError, SqsEvent, SqsRecord } from './types';
@@ -19,7 +21,7 @@ export const jsonLog: LogFn = (level, message, fields = {}) => {
 
 /** What became of one SQS record. */
 export type RecordOutcome =
-  | { readonly status: 'launched'; readonly jobs: string[] }
+  | { readonly status: 'launched'; readonly jobs: string[]; readonly launchFailures?: number }
   | { readonly status: 'skipped'; readonly reason: string }
   | { readonly status: 'retry'; readonly reason: string }
   | { readonly status: 'deferred'; readonly reason: string }
@@ -70,10 +72,18 @@ export interface DispatcherClients {
   /** Writes claim-check documents; required when the config has a claim check. */
   readonly putObject?: PutObject;
   readonly log?: LogFn;
+  /** Set to false to skip the EMF metric lines (tests). @default true */
+  readonly metrics?: boolean;
 }
 
 /** Which launch settings an attempt uses. */
 export type CapacityChoice = 'primary' | 'on-demand';
+
+/** Run and enqueue time of a launch, for the tracking entries. */
+export interface LaunchContext {
+  readonly run: number;
+  readonly enqueuedAt?: number;
+}
 
 /** Tasks this invocation may still start under `maxConcurrentTasks`. */
 export class LaunchBudget {
@@ -111,7 +121,21 @@ export class Dispatcher {
     const counts: Record<string, number> = {};
     for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
     this.log('INFO', 'batch done', { records: records.length, ...counts });
+    this.emitBatchMetrics(records.length, outcomes);
     return { batchItemFailures };
+  }
+
+  private emitBatchMetrics(records: number, outcomes: RecordOutcome[]): void {
+    if (records === 0 || this.clients.metrics === false) return;
+    const sum = (f: (o: RecordOutcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
+    const metrics: MetricValue[] = [
+      { name: 'RecordsReceived', value: records, unit: 'Count' },
+      { name: 'JobsLaunched', value: sum((o) => (o.status === 'launched' ? o.jobs.length : 0)), unit: 'Count' },
+      { name: 'LaunchFailures', value: sum((o) => (o.status === 'retry' ? 1 : 0) + (o.status === 'launched' ? o.launchFailures ?? 0 : 0)), unit: 'Count' },
+      { name: 'RecordsDeadLettered', value: sum((o) => (o.status === 'dead-lettered' ? 1 : 0)), unit: 'Count' },
+      { name: 'RecordsDeferred', value: sum((o) => (o.status === 'deferred' || o.status === 'carried-over' ? 1 : 0)), unit: 'Count' },
+    ];
+    emitMetrics({ Dispatcher: this.config.startedBy }, [['Dispatcher']], metrics);
   }
 
   /**
@@ -155,8 +179,16 @@ export class Dispatcher {
       return { status: 'skipped', reason: normalized.reason };
     }
     // Resolve every job first so that a permanent error dead-letters the record
-    // before any of its jobs launches.
-    const prepared = normalized.jobs.map((job) => ({ job, prepared: this.prepare(job) }));
+    // before any of its jobs launches. A relaunch comes with its overrides.
+    const prepared = normalized.jobs.map((job) => ({
+      job,
+      prepared: normalized.overrides ? { overrides: normalized.overrides as TaskOverrides } : this.prepare(job),
+    }));
+    const sent = Number(record.attributes?.SentTimestamp);
+    const context: LaunchContext = {
+      run: normalized.run ?? 1,
+      enqueuedAt: normalized.enqueuedAt ?? (Number.isFinite(sent) && sent > 0 ? sent : undefined),
+    };
     if (budget instanceof Error) {
       throw new RetryableError(`cannot count the running tasks for maxConcurrentTasks: ${errorText(budget)}`);
     }
@@ -167,25 +199,34 @@ export class Dispatcher {
       if (p.claimCheck) {
         await this.clients.putObject!(`${this.config.claimCheck!.endpoint}/${p.claimCheck.key}`, p.claimCheck.body);
       }
-      return this.launchChain(job, normalized.attempt, receiveCount, p.overrides);
+      return this.launchChain(job, normalized.attempt, receiveCount, p.overrides, context);
     }));
     const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`job ${prepared[i].job.id}: ${errorText(r.reason)}`] : []);
     if (failed.length > 0) {
       budget?.give(failed.length);
       throw new RetryableError(failed.join('; '));
     }
-    return { status: 'launched', jobs: prepared.map((p) => p.job.id) };
+    const launchFailures = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
+    return { status: 'launched', jobs: prepared.map((p) => p.job.id), launchFailures };
   }
 
   /** Overrides (and claim-check document) of a job; throws `PermanentError` when it can never launch. */
   public prepare(job: Job): PreparedJob {
-    return prepareJob(this.config.job, job, this.config.claimCheck);
+    return prepareJob(this.config.job, job, this.config.claimCheck, this.config.tracking ? TRACKING_ENV_RESERVE : 0);
   }
 
   /** The exact RunTask input for attempt `attempt` of `job`. */
   public runTaskInput(job: Job, attempt: number, capacity: CapacityChoice = 'primary',
-    overrides: TaskOverrides | undefined = this.prepare(job).overrides): RunTaskCommandInput {
+    mapped: TaskOverrides | undefined = this.prepare(job).overrides, context: LaunchContext = { run: 1 }): RunTaskCommandInput {
     const c = this.config.job;
+    const overrides = this.config.tracking
+      ? withTrackingEnv(mapped, c.containerName, {
+        [ENV_JOB_ID]: job.id,
+        [ENV_RUN]: String(context.run),
+        [ENV_ATTEMPT]: String(attempt),
+        ...(context.enqueuedAt !== undefined ? { [ENV_ENQUEUED_AT]: new Date(context.enqueuedAt).toISOString() } : {}),
+      })
+      : mapped;
     const placement = capacity === 'on-demand' || !c.capacityProviderStrategy
       ? { launchType: 'FARGATE' as const }
       : { capacityProviderStrategy: c.capacityProviderStrategy };
@@ -225,12 +266,14 @@ export class Dispatcher {
     }));
   }
 
-  private async launchChain(job: Job, first: number, receiveCount: number, overrides: TaskOverrides | undefined): Promise<void> {
+  /** Launches the job; resolves to the number of attempts that started no task on the way. */
+  private async launchChain(job: Job, first: number, receiveCount: number, overrides: TaskOverrides | undefined,
+    context: LaunchContext): Promise<number> {
     const failures: string[] = [];
     for (const step of this.attemptPlan(first, receiveCount)) {
-      const input = this.runTaskInput(job, step.attempt, step.capacity, overrides);
+      const input = this.runTaskInput(job, step.attempt, step.capacity, overrides, context);
       const failure = await this.launch(job, input, step.attempt);
-      if (failure === undefined) return;
+      if (failure === undefined) return failures.length;
       failures.push(`attempt ${step.attempt} (${step.capacity}): ${failure}`);
     }
     throw new RetryableError(`RunTask started no task: ${failures[failures.length - 1]}`);
@@ -301,7 +344,17 @@ export class Dispatcher {
       const queue = this.queues.get(record.eventSourceARN)!;
       const normalized = normalizeRecord(record, queue);
       if (normalized.kind === 'skip') return { status: 'skipped', reason: normalized.reason };
-      envelope = { version: ENVELOPE_VERSION, jobs: normalized.jobs, attempt: normalized.attempt, reason };
+      const sent = Number(record.attributes?.SentTimestamp);
+      const enqueuedAt = normalized.enqueuedAt ?? (Number.isFinite(sent) && sent > 0 ? sent : undefined);
+      envelope = {
+        version: ENVELOPE_VERSION,
+        ...(normalized.overrides
+          ? { relaunch: { jobId: normalized.jobs[0].id, run: normalized.run ?? 1, overrides: normalized.overrides } }
+          : { jobs: normalized.jobs }),
+        attempt: normalized.attempt,
+        ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
+        reason,
+      };
       await this.clients.sqs().send(new SendMessageCommand({
         QueueUrl: this.config.dispatchQueueUrl,
         MessageBody: JSON.stringify({ [ENVELOPE_KEY]: envelope }),
@@ -311,7 +364,9 @@ export class Dispatcher {
       this.log('ERROR', 'carry-over failed, will retry', { messageId: record.messageId, error: errorText(e) });
       return { status: 'retry', reason: `carry-over failed: ${errorText(e)}` };
     }
-    this.log('INFO', 'record carried over', { messageId: record.messageId, jobs: envelope.jobs.map((j) => j.id), reason });
+    this.log('INFO', 'record carried over', {
+      messageId: record.messageId, jobs: envelope.jobs?.map((j) => j.id) ?? [envelope.relaunch!.jobId], reason,
+    });
     return { status: 'carried-over', reason };
   }
 

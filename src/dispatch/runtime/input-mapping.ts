@@ -81,6 +81,27 @@ function resolvePath(path: string, job: Job): string {
   return typeof node === 'string' ? node : JSON.stringify(node);
 }
 
+/**
+ * `overrides` with the job's tracking entries (HC_JOB_ID, HC_RUN, HC_ATTEMPT,
+ * HC_ENQUEUED_AT) set on the job's container, replacing any earlier ones.
+ */
+export function withTrackingEnv(
+  overrides: TaskOverrides | undefined, containerName: string, entries: Record<string, string>,
+): TaskOverrides {
+  const containers = overrides?.containerOverrides ?? [];
+  const own = containers.find((c) => c.name === containerName) ?? { name: containerName };
+  const environment = [
+    ...(own.environment ?? []).filter((e) => !(e.name in entries)),
+    ...Object.entries(entries).map(([name, value]) => ({ name, value })),
+  ];
+  return {
+    containerOverrides: [
+      ...containers.filter((c) => c !== own),
+      { ...own, environment },
+    ],
+  };
+}
+
 /** Serialized size that ECS counts against the 8,192 limit (UTF-8 bytes: never under the character count). */
 export function overridesSize(overrides: TaskOverrides | undefined): number {
   return overrides ? Buffer.byteLength(JSON.stringify(overrides), 'utf8') : 0;
@@ -121,7 +142,8 @@ function assemble(containerName: string, environment: EnvEntry[], command: strin
  *
  * Throws `PermanentError` when a field cannot resolve or nothing fits.
  */
-export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: ClaimCheckConfig): PreparedJob {
+export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: ClaimCheckConfig, reserve = 0): PreparedJob {
+  const limit = MAX_OVERRIDES_CHARS - reserve;
   const location = claimCheck ? claimCheckLocation(claimCheck, config.family, job.id) : undefined;
   const context: ResolveContext = { payloadUri: location?.uri };
   const names = Object.keys(config.environment).sort();
@@ -132,12 +154,12 @@ export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: Claim
 
   const overrides = assemble(config.containerName, environment, command);
   const size = overridesSize(overrides);
-  if (size <= MAX_OVERRIDES_CHARS && !wantsDocument) {
+  if (size <= limit && !wantsDocument) {
     return { overrides };
   }
   if (!location) {
     throw new PermanentError(
-      `container overrides are ${size} bytes, over the ECS RunTask limit of ${MAX_OVERRIDES_CHARS}: `
+      `container overrides are ${size} bytes, over the ECS RunTask limit of ${MAX_OVERRIDES_CHARS}${reserve ? ` (less ${reserve} kept for tracking)` : ''}: `
       + 'enable the dispatcher\'s claim check, or map a smaller part of the event (JobField.fromPath) instead of the whole event or body');
   }
   const document: ClaimCheckDocument = {
@@ -151,7 +173,7 @@ export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: Claim
       event: job.event,
     }),
   };
-  if (size <= MAX_OVERRIDES_CHARS) {
+  if (size <= limit) {
     return { overrides, claimCheck: document };
   }
   // Leave out the largest values (ties by name) until the rest fits.
@@ -159,13 +181,13 @@ export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: Claim
   const bySize = [...environment].sort((a, b) => Buffer.byteLength(b.value) - Buffer.byteLength(a.value) || a.name.localeCompare(b.name));
   let slim = assemble(config.containerName, kept, command);
   for (const entry of bySize) {
-    if (overridesSize(slim) <= MAX_OVERRIDES_CHARS) break;
+    if (overridesSize(slim) <= limit) break;
     kept.splice(kept.indexOf(entry), 1);
     slim = assemble(config.containerName, kept, command);
   }
-  if (overridesSize(slim) > MAX_OVERRIDES_CHARS) {
+  if (overridesSize(slim) > limit) {
     throw new PermanentError(
-      `the resolved command alone makes the container overrides ${overridesSize(slim)} bytes, over the ECS RunTask limit of ${MAX_OVERRIDES_CHARS}: `
+      `the resolved command alone makes the container overrides ${overridesSize(slim)} bytes, over the ECS RunTask limit of ${MAX_OVERRIDES_CHARS}${reserve ? ` (less ${reserve} kept for tracking)` : ''}: `
       + 'map large values into environment variables (they can move to the claim-check document) instead of the command');
   }
   return { overrides: slim, claimCheck: document };

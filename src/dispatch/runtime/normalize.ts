@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, QueueConfig } from '../dispatch-config';
 import { resolveTemplate } from './input-mapping';
-import { Envelope, Job, PermanentError, SqsRecord } from './types';
+import { Envelope, Job, PermanentError, Relaunch, SqsRecord } from './types';
 
 export type NormalizeResult =
   | {
@@ -9,6 +9,12 @@ export type NormalizeResult =
     readonly jobs: Job[];
     /** First attempt of the jobs' token chains (above 1 for carried-over or retried jobs). */
     readonly attempt: number;
+    /** The run of a relaunch (1 otherwise). */
+    readonly run?: number;
+    /** Overrides to launch with as they are (a relaunch): no input mapping. */
+    readonly overrides?: Relaunch['overrides'];
+    /** Enqueue time carried by an envelope. */
+    readonly enqueuedAt?: number;
   }
   | { readonly kind: 'skip'; readonly reason: string };
 
@@ -79,6 +85,10 @@ function fromEnvelope(envelope: Partial<Envelope>): NormalizeResult {
   if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1) {
     throw new PermanentError(`'${ENVELOPE_KEY}' message has attempt ${JSON.stringify(attempt)}, expected a whole number from 1`);
   }
+  const enqueuedAt = typeof envelope.enqueuedAt === 'number' && Number.isFinite(envelope.enqueuedAt) ? envelope.enqueuedAt : undefined;
+  if (envelope.relaunch !== undefined) {
+    return fromRelaunch(envelope.relaunch, attempt, enqueuedAt);
+  }
   if (!Array.isArray(envelope.jobs) || envelope.jobs.length === 0) {
     throw new PermanentError(`'${ENVELOPE_KEY}' message has no jobs`);
   }
@@ -91,7 +101,24 @@ function fromEnvelope(envelope: Partial<Envelope>): NormalizeResult {
     }
     return { id: job.id, source: job.source, fields: job.fields, event: job.event } as Job;
   });
-  return { kind: 'jobs', jobs, attempt };
+  return { kind: 'jobs', jobs, attempt, enqueuedAt };
+}
+
+function fromRelaunch(relaunch: Partial<Relaunch>, attempt: number, enqueuedAt: number | undefined): NormalizeResult {
+  if (!isObject(relaunch) || typeof relaunch.jobId !== 'string' || relaunch.jobId === '') {
+    throw new PermanentError(`'${ENVELOPE_KEY}' relaunch has no job id`);
+  }
+  const run = relaunch.run;
+  if (typeof run !== 'number' || !Number.isInteger(run) || run < 1) {
+    throw new PermanentError(`'${ENVELOPE_KEY}' relaunch has run ${JSON.stringify(run)}, expected a whole number from 1`);
+  }
+  const overrides = relaunch.overrides;
+  if (overrides !== undefined && !(isObject(overrides) && Array.isArray(overrides.containerOverrides))) {
+    throw new PermanentError(`'${ENVELOPE_KEY}' relaunch overrides have no containerOverrides list`);
+  }
+  // The job's fields are not needed: its overrides were resolved when it first ran.
+  const job: Job = { id: relaunch.jobId, source: 'sqs', fields: {}, event: null };
+  return { kind: 'jobs', jobs: [job], attempt, run, overrides: overrides ?? { containerOverrides: [] }, enqueuedAt };
 }
 
 function s3NotificationJob(record: any, index: number): Job {

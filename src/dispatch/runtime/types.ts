@@ -31,12 +31,26 @@ export interface Job {
   readonly event: unknown;
 }
 
+/** A job launched again with the overrides of its last run (a tracker retry or a redrive). */
+export interface Relaunch {
+  readonly jobId: string;
+  /** The run this launch is (1 = first run); retries count runs, not attempts. */
+  readonly run: number;
+  /** The container overrides of the earlier run (tracking entries are replaced). */
+  readonly overrides?: { readonly containerOverrides: any[] };
+}
+
 /** The `hybridCompute` member of a dispatch-queue message that carries jobs. */
 export interface Envelope {
   readonly version: number;
-  readonly jobs: Job[];
-  /** First attempt of the jobs' token chains: 1 for new jobs, higher for retries. */
+  /** Already-normalized jobs (a carried-over record). */
+  readonly jobs?: Job[];
+  /** A job to launch again with known overrides. */
+  readonly relaunch?: Relaunch;
+  /** First attempt of the token chain: 1 for new jobs, higher for retries. */
   readonly attempt: number;
+  /** When the job was first enqueued (epoch ms), kept so replays send identical parameters. */
+  readonly enqueuedAt?: number;
   /** Why the jobs were (re-)enqueued, for people reading the queue. */
   readonly reason?: string;
 }

@@ -17,6 +17,7 @@ function dispatcher(c = config()) {
     sqs: () => sqs,
     putObject: async () => undefined,
     log: (level, message, fields) => logs.push({ level, message, ...fields }),
+    metrics: false,
   });
 }
 

@@ -134,7 +134,7 @@ describe('the dispatcher accounts for every record', () => {
       const deadLetters: any[] = [];
       const sqs = { send: async (command: any) => { deadLetters.push(command.input); return { MessageId: 'x' }; } };
       const dispatcher = new Dispatcher(config({ claimCheck: CLAIM_CHECK }, { environment: JOB_ENV }), {
-        ecs: ecs as any, sqs: () => sqs as any, putObject: async () => undefined, log: () => undefined,
+        ecs: ecs as any, sqs: () => sqs as any, putObject: async () => undefined, log: () => undefined, metrics: false,
       });
       const outcomes: RecordOutcome[] = [];
       for (const r of records) outcomes.push(await dispatcher.processRecord(r));
@@ -158,7 +158,7 @@ describe('the dispatcher accounts for every record', () => {
   });
 
   test('malformed events and batches are answered, not thrown', async () => {
-    const dispatcher = new Dispatcher(config(), { ecs: {} as any, sqs: () => ({ send: async () => ({}) }) as any, log: () => undefined });
+    const dispatcher = new Dispatcher(config(), { ecs: {} as any, sqs: () => ({ send: async () => ({}) }) as any, log: () => undefined, metrics: false });
     for (const event of [undefined, null, {}, { Records: null }, { Records: 'x' }, { Records: [] }]) {
       await expect(dispatcher.handle(event as any)).resolves.toEqual({ batchItemFailures: [] });
     }

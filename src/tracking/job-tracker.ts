@@ -1,0 +1,256 @@
+import * as path from 'path';
+import {
+  ArnFormat, Duration, aws_cloudwatch as cloudwatch, aws_events as events, aws_events_targets as targets, aws_iam as iam,
+  aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs, Lazy, RemovalPolicy, Stack,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { JobOutcome } from './job-outcome';
+import { JobTrackingOptions, validateTracking } from './job-tracking';
+import { TRACKER_CONFIG_ENV, TRACKER_CONFIG_VERSION, TrackerConfig } from './tracking-config';
+import { METRIC_NAMESPACE } from '../internal/metrics';
+import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
+import { IFargateJob } from '../job/fargate-job';
+
+/** Properties of a `JobTracker`. */
+export interface JobTrackerProps extends JobTrackingOptions {
+  /** The job whose tasks are tracked. */
+  readonly job: IFargateJob;
+
+  /** `startedBy` of the tasks to track (a `JobDispatcher`'s `startedBy`). */
+  readonly startedBy: string;
+
+  /**
+   * The queue retries are sent to: a dispatch queue of a `JobDispatcher` for
+   * `job`, which relaunches them.
+   * @default - no retries: every job that does not succeed goes to the failed-jobs queue
+   */
+  readonly retryQueue?: sqs.IQueue;
+
+  /**
+   * Retention of the tracker's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Options of the tracker's metrics. */
+export interface JobMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * Only jobs with this outcome.
+   * @default - every outcome
+   */
+  readonly outcome?: JobOutcome;
+}
+
+/**
+ * Follows every task a dispatcher starts to its end: an EventBridge rule on
+ * `ECS Task State Change` (STOPPED, this cluster, this `startedBy`) feeds an
+ * encrypted queue that a tracker Lambda consumes. It classifies the outcome,
+ * retries interrupted and failed-to-start jobs a bounded number of times,
+ * sends the rest to a failed-jobs queue ready for redrive, publishes
+ * `Job Succeeded` / `Job Failed` events and emits metrics. With a `timeout`
+ * it stops tasks that run too long.
+ */
+export class JobTracker extends Construct {
+  /** Queue of the task state changes (and timeout sweeps) the tracker consumes. */
+  public readonly queue: sqs.Queue;
+  /** Where task state changes that could not be processed end. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Jobs that ended without success after their retries, ready for redrive (see README). */
+  public readonly failedJobsQueue: sqs.Queue;
+  public readonly function: lambda.Function;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  /** The rule on stopped tasks. */
+  public readonly rule: events.Rule;
+  /** Bus of the outcome events. */
+  public readonly eventBus: events.IEventBus;
+  public readonly startedBy: string;
+  public readonly retryAttempts: number;
+  public readonly retryableOutcomes: JobOutcome[];
+
+  constructor(scope: Construct, id: string, props: JobTrackerProps) {
+    super(scope, id);
+    validateTracking(props);
+    this.startedBy = props.startedBy;
+    this.retryAttempts = props.retryAttempts ?? 2;
+    this.retryableOutcomes = props.retryableOutcomes ?? [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START];
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    const timeout = Duration.seconds(30);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+    this.failedJobsQueue = new sqs.Queue(this, 'FailedJobsQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14),
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Tracker of ${this.node.path}: classifies stopped tasks, retries, reports`,
+    });
+    this.function = new lambda.Function(this, 'Function', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'tracking', 'tracker.lambda')),
+      timeout,
+      memorySize: 256,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      description: `Tracks ${props.job.node.path} tasks to their outcome`,
+      environment: { [TRACKER_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig(props) }) },
+    });
+    this.logGroup.grantWrite(this.role);
+    this.function.addEventSource(new sources.SqsEventSource(this.queue, {
+      batchSize: 10, maxConcurrency: 2, reportBatchItemFailures: true,
+    }));
+
+    this.rule = new events.Rule(this, 'TaskStopped', {
+      description: `Stopped tasks of ${props.job.node.path} started by ${props.startedBy}`,
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [props.job.cluster.clusterArn], lastStatus: ['STOPPED'], startedBy: [props.startedBy] },
+      },
+      targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
+    });
+
+    // Exactly what the handler calls.
+    this.failedJobsQueue.grantSendMessages(this.role);
+    props.retryQueue?.grantSendMessages(this.role);
+    this.eventBus.grantPutEventsTo(this.role);
+    if (props.timeout) {
+      new events.Rule(this, 'TimeoutSweep', {
+        description: `Stops ${props.job.node.path} tasks running longer than ${props.timeout.toHumanString()}`,
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
+      });
+      const cluster = props.job.cluster;
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ecs:ListTasks'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }));
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [Stack.of(this).formatArn({
+          service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        })],
+        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }));
+    }
+    this.acknowledgeNagFindings();
+  }
+
+  /** Jobs whose task ended with success. */
+  public metricJobsSucceeded(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('JobsSucceeded', { statistic: 'Sum', ...options });
+  }
+
+  /** Jobs that ended without success after their retries (optionally of one outcome). */
+  public metricJobsFailed(options: JobMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('JobsFailed', { statistic: 'Sum', ...options });
+  }
+
+  /** Jobs relaunched by the tracker (optionally after one outcome). */
+  public metricJobRetries(options: JobMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('JobRetries', { statistic: 'Sum', ...options });
+  }
+
+  /** Seconds from task start to stop. */
+  public metricRunDuration(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('RunDuration', { statistic: 'p90', ...options });
+  }
+
+  /** Seconds from enqueue (when the event reached the dispatcher's queue) to task start. */
+  public metricQueueToStart(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('QueueToStart', { statistic: 'p90', ...options });
+  }
+
+  /** Seconds from enqueue to task stop. */
+  public metricQueueToStop(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('QueueToStop', { statistic: 'p90', ...options });
+  }
+
+  private metric(name: string, options: JobMetricOptions): cloudwatch.Metric {
+    const { outcome, ...rest } = options;
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { Dispatcher: this.startedBy, ...(outcome ? { Outcome: outcome } : {}) },
+      period: Duration.minutes(5),
+      ...rest,
+    });
+  }
+
+  private renderConfig(props: JobTrackerProps): string {
+    const config: TrackerConfig = {
+      version: TRACKER_CONFIG_VERSION,
+      startedBy: props.startedBy,
+      cluster: props.job.cluster.clusterArn,
+      containerName: props.job.containerName,
+      ...(props.retryQueue ? { dispatchQueueUrl: props.retryQueue.queueUrl } : {}),
+      failedJobsQueueUrl: this.failedJobsQueue.queueUrl,
+      retryAttempts: this.retryAttempts,
+      retryableOutcomes: this.retryableOutcomes,
+      ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
+      eventBusName: this.eventBus.eventBusName,
+    };
+    return Stack.of(this).toJsonString(config);
+  }
+
+  private acknowledgeNagFindings(): void {
+    acknowledgeWildcardResources(this.role.node.findChild('DefaultPolicy'), [
+      {
+        matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('xray:')),
+        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
+      },
+      {
+        matches: (resource, actions) => resource === '*' && actions.length === 1 && actions[0] === 'ecs:ListTasks',
+        reason: 'ecs:ListTasks (finding tasks past their timeout) takes no task resource; it is conditioned on ecs:cluster.',
+      },
+      {
+        matches: (resource, actions) => actions.every((a) => a === 'ecs:DescribeTasks' || a === 'ecs:StopTask') && /:task\/[^/]+\/\*$/.test(resource),
+        reason: 'The tracker describes and stops only tasks of the job\'s cluster (task/<cluster>/*, conditioned on ecs:cluster); task ids are unknown before launch.',
+      },
+    ]);
+    acknowledgeNag(this.function, [
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Invoked only by its SQS event source mapping: failed records return to the tracker queue, whose redrive policy moves them to its dead-letter queue.',
+      },
+      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Never invoked asynchronously: only its SQS event source mapping invokes it.' },
+      {
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: 'SQS event source mappings take no on-failure destination: records that keep failing go to the tracker queue\'s dead-letter queue.',
+      },
+    ]);
+    acknowledgeNag(this.deadLetterQueue, [{
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is the dead-letter queue of the tracker queue and of its rule targets.',
+    }]);
+    acknowledgeNag(this.failedJobsQueue, [
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: 'This queue is where jobs end after their retries: it is inspected and redriven, not consumed.',
+      },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is a terminal queue for failed jobs that people redrive; nothing consumes it, so it needs no dead-letter queue.',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,286 @@
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, ENVELOPE_KEY, ENVELOPE_VERSION, TRACKING_ENV } from '../../dispatch/dispatch-config';
+import type { BatchResponse, Envelope, SqsEvent, SqsRecord } from '../../dispatch/runtime/types';
+import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
+import { JobOutcome } from '../job-outcome';
+import {
+  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, EVENT_SOURCE, TIMEOUT_REASON_PREFIX, TRACKER_CONFIG_VERSION, TrackerConfig,
+} from '../tracking-config';
+import { classify, Classification } from './classify';
+
+export type LogFn = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields?: Record<string, unknown>) => void;
+const jsonLog: LogFn = (level, message, fields = {}) => console.log(JSON.stringify({ level, message, ...fields }));
+
+export interface TrackerClients {
+  readonly ecs: ECSClient;
+  readonly sqs: SQSClient;
+  readonly events: EventBridgeClient;
+  readonly log?: LogFn;
+  /** @default true */
+  readonly metrics?: boolean;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What the tracker did with one stopped task. */
+export interface TaskResult {
+  readonly jobId: string;
+  readonly run: number;
+  readonly attempt: number;
+  readonly classification: Classification;
+  /** 'retried' (re-enqueued for run + 1), 'failed' (sent to the failed-jobs queue) or 'succeeded'. */
+  readonly action: 'succeeded' | 'retried' | 'failed';
+}
+
+/** The message the failed-jobs queue receives: an envelope the dispatch queue accepts as is, plus the failure. */
+export interface FailedJobMessage {
+  readonly [ENVELOPE_KEY]: Envelope;
+  readonly failure: {
+    readonly jobId: string;
+    readonly outcome: JobOutcome;
+    readonly reason: string;
+    readonly exitCode?: number;
+    readonly taskArn: string;
+    readonly cluster: string;
+    readonly run: number;
+    readonly attempt: number;
+    readonly stoppedAt?: string;
+  };
+}
+
+export function parseTrackerConfig(text: string | undefined): TrackerConfig {
+  if (!text) throw new Error('tracker config is missing: the HC_TRACKER_CONFIG environment variable is not set');
+  const config = JSON.parse(text) as TrackerConfig;
+  if (config.version !== TRACKER_CONFIG_VERSION) {
+    throw new Error(`tracker config version ${config.version} is not supported (expected ${TRACKER_CONFIG_VERSION})`);
+  }
+  for (const key of ['startedBy', 'cluster', 'containerName', 'failedJobsQueueUrl', 'eventBusName'] as const) {
+    if (!config[key]) throw new Error(`tracker config has no '${key}'`);
+  }
+  return config;
+}
+
+/** The tracking entries of the job's container in a task's overrides. */
+export function trackingEntries(overrides: any, containerName: string): Record<string, string> {
+  const container = (overrides?.containerOverrides ?? []).find((c: any) => c?.name === containerName);
+  const entries: Record<string, string> = {};
+  for (const e of container?.environment ?? []) {
+    if (TRACKING_ENV.includes(e?.name) && typeof e.value === 'string') entries[e.name] = e.value;
+  }
+  return entries;
+}
+
+/** The overrides without the tracking entries (the dispatcher sets fresh ones). */
+function mappedOverrides(overrides: any): { containerOverrides: any[] } {
+  return {
+    containerOverrides: (overrides?.containerOverrides ?? []).map((c: any) => ({
+      ...c,
+      ...(c.environment ? { environment: c.environment.filter((e: any) => !TRACKING_ENV.includes(e?.name)) } : {}),
+    })),
+  };
+}
+
+const seconds = (from?: string | number, to?: string | number) => {
+  const a = from === undefined ? NaN : new Date(from).getTime();
+  const b = to === undefined ? NaN : new Date(to).getTime();
+  return Number.isFinite(a) && Number.isFinite(b) ? Math.max(0, (b - a) / 1000) : undefined;
+};
+
+/**
+ * Closes the loop after launch: for every stopped task of the dispatcher,
+ * classifies the outcome, re-enqueues a retryable job with its next run (the
+ * dispatcher's token chain keeps the relaunch unique), sends a job that is
+ * done failing to the failed-jobs queue, publishes `Job Succeeded` /
+ * `Job Failed`, and emits metrics. On a schedule it stops tasks that outlive
+ * the job's timeout.
+ */
+export class Tracker {
+  private readonly log: LogFn;
+  private readonly now: () => number;
+
+  constructor(private readonly config: TrackerConfig, private readonly clients: TrackerClients) {
+    this.log = clients.log ?? jsonLog;
+    this.now = clients.now ?? Date.now;
+  }
+
+  /** One batch of the tracker queue: task state changes and timeout sweeps. */
+  public async handle(event: SqsEvent): Promise<BatchResponse> {
+    const records = Array.isArray(event?.Records) ? event.Records : [];
+    const failures: Array<{ itemIdentifier: string }> = [];
+    for (const record of records) {
+      try {
+        await this.processRecord(record);
+      } catch (e) {
+        this.log('WARN', 'tracking failed, will retry', { messageId: record.messageId, error: `${(e as Error).name}: ${(e as Error).message}` });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  }
+
+  public async processRecord(record: SqsRecord): Promise<TaskResult | undefined> {
+    let event: any;
+    try {
+      event = JSON.parse(record.body);
+    } catch {
+      this.log('ERROR', 'tracker message is not JSON: dropped', { messageId: record.messageId });
+      return undefined;
+    }
+    if (event?.['detail-type'] === 'Scheduled Event') {
+      await this.sweep();
+      return undefined;
+    }
+    if (event?.['detail-type'] !== 'ECS Task State Change') {
+      this.log('WARN', 'not an ECS Task State Change event: dropped', { messageId: record.messageId, detailType: event?.['detail-type'] });
+      return undefined;
+    }
+    return this.taskStopped(event.detail ?? {});
+  }
+
+  /** Handles one `ECS Task State Change` detail of a stopped task. */
+  public async taskStopped(detail: any): Promise<TaskResult | undefined> {
+    if (detail.lastStatus !== 'STOPPED' || detail.startedBy !== this.config.startedBy) {
+      return undefined;
+    }
+    const entries = trackingEntries(detail.overrides, this.config.containerName);
+    const jobId = entries[ENV_JOB_ID];
+    if (!jobId) {
+      this.log('WARN', 'stopped task has no HC_JOB_ID: not launched by a tracking dispatcher', { taskArn: detail.taskArn });
+      return undefined;
+    }
+    const run = Number(entries[ENV_RUN] ?? '1') || 1;
+    const attempt = Number(entries[ENV_ATTEMPT] ?? '1') || 1;
+    const classification = classify(detail, this.config.containerName);
+    const { outcome } = classification;
+    const retry = outcome !== JobOutcome.SUCCEEDED
+      && this.config.retryableOutcomes.includes(outcome)
+      && run <= this.config.retryAttempts
+      && !!this.config.dispatchQueueUrl;
+    const action: TaskResult['action'] = outcome === JobOutcome.SUCCEEDED ? 'succeeded' : retry ? 'retried' : 'failed';
+    const base = { jobId, run, attempt, outcome, reason: classification.reason, taskArn: detail.taskArn };
+
+    if (action === 'retried') {
+      const envelope: Envelope = {
+        version: ENVELOPE_VERSION,
+        relaunch: { jobId, run: run + 1, overrides: mappedOverrides(detail.overrides) },
+        attempt: attempt + 1,
+        reason: `retry ${run} of ${this.config.retryAttempts} after ${outcome}: ${classification.reason}`,
+      };
+      await this.clients.sqs.send(new SendMessageCommand({
+        QueueUrl: this.config.dispatchQueueUrl,
+        MessageBody: JSON.stringify({ [ENVELOPE_KEY]: envelope }),
+      }));
+      this.log('INFO', 'job retried', { ...base, nextRun: run + 1, nextAttempt: attempt + 1 });
+    } else if (action === 'failed') {
+      await this.clients.sqs.send(new SendMessageCommand({
+        QueueUrl: this.config.failedJobsQueueUrl,
+        MessageBody: JSON.stringify(this.failedJobMessage(detail, jobId, run, attempt, classification)),
+      }));
+      this.log('ERROR', 'job failed', base);
+    } else {
+      this.log('INFO', 'job succeeded', base);
+    }
+    if (action !== 'retried') {
+      await this.publish(action === 'succeeded' ? DETAIL_TYPE_SUCCEEDED : DETAIL_TYPE_FAILED, {
+        jobId,
+        outcome,
+        reason: classification.reason,
+        ...(classification.exitCode !== undefined ? { exitCode: classification.exitCode } : {}),
+        run,
+        attempt,
+        taskArn: detail.taskArn,
+        cluster: detail.clusterArn,
+        ...(entries[ENV_ENQUEUED_AT] ? { enqueuedAt: entries[ENV_ENQUEUED_AT] } : {}),
+        ...(detail.startedAt ? { startedAt: detail.startedAt } : {}),
+        ...(detail.stoppedAt ? { stoppedAt: detail.stoppedAt } : {}),
+      });
+    }
+    this.emit(detail, entries, classification, action);
+    return { jobId, run, attempt, classification, action };
+  }
+
+  /** Ready for redrive: the body is a relaunch envelope (run 1 again, next attempt), with the failure beside it. */
+  private failedJobMessage(detail: any, jobId: string, run: number, attempt: number, c: Classification): FailedJobMessage {
+    return {
+      [ENVELOPE_KEY]: {
+        version: ENVELOPE_VERSION,
+        relaunch: { jobId, run: 1, overrides: mappedOverrides(detail.overrides) },
+        attempt: attempt + 1,
+        reason: `redrive of a job that ended ${c.outcome}`,
+      },
+      failure: {
+        jobId,
+        outcome: c.outcome,
+        reason: c.reason,
+        ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+        taskArn: detail.taskArn,
+        cluster: detail.clusterArn,
+        run,
+        attempt,
+        ...(detail.stoppedAt ? { stoppedAt: detail.stoppedAt } : {}),
+      },
+    };
+  }
+
+  private async publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
+    const res = await this.clients.events.send(new PutEventsCommand({
+      Entries: [{ Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: this.config.eventBusName }],
+    }));
+    if ((res.FailedEntryCount ?? 0) > 0) {
+      const entry = res.Entries?.find((e) => e.ErrorCode);
+      throw new Error(`PutEvents failed: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim());
+    }
+  }
+
+  private emit(detail: any, entries: Record<string, string>, c: Classification, action: TaskResult['action']): void {
+    if (this.clients.metrics === false) return;
+    const metrics: MetricValue[] = [];
+    const durations: MetricValue[] = [];
+    const run = seconds(detail.startedAt, detail.stoppedAt);
+    const toStart = seconds(entries[ENV_ENQUEUED_AT], detail.startedAt);
+    const toStop = seconds(entries[ENV_ENQUEUED_AT], detail.stoppedAt);
+    if (run !== undefined) durations.push({ name: 'RunDuration', value: run, unit: 'Seconds' });
+    if (toStart !== undefined) durations.push({ name: 'QueueToStart', value: toStart, unit: 'Seconds' });
+    if (toStop !== undefined) durations.push({ name: 'QueueToStop', value: toStop, unit: 'Seconds' });
+    metrics.push({ name: 'TasksStopped', value: 1, unit: 'Count' });
+    if (action === 'succeeded') metrics.push({ name: 'JobsSucceeded', value: 1, unit: 'Count' });
+    if (action === 'failed') metrics.push({ name: 'JobsFailed', value: 1, unit: 'Count' });
+    if (action === 'retried') metrics.push({ name: 'JobRetries', value: 1, unit: 'Count' });
+    const dims = { Dispatcher: this.config.startedBy, Outcome: c.outcome };
+    emitMetrics(dims, [['Dispatcher'], ['Dispatcher', 'Outcome']], metrics);
+    emitMetrics({ Dispatcher: this.config.startedBy }, [['Dispatcher']], durations);
+  }
+
+  /** Stops the dispatcher's tasks that have run longer than the timeout. */
+  public async sweep(): Promise<string[]> {
+    const timeout = this.config.timeoutSeconds;
+    if (!timeout) return [];
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.clients.ecs.send(new ListTasksCommand({
+        cluster: this.config.cluster, startedBy: this.config.startedBy, desiredStatus: 'RUNNING', maxResults: 100, nextToken,
+      }));
+      arns.push(...(page.taskArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const stopped: string[] = [];
+    for (let i = 0; i < arns.length; i += 100) {
+      const { tasks = [] } = await this.clients.ecs.send(new DescribeTasksCommand({ cluster: this.config.cluster, tasks: arns.slice(i, i + 100) }));
+      for (const task of tasks) {
+        const since = task.startedAt ?? task.createdAt;
+        if (!since || task.lastStatus === 'STOPPED') continue;
+        if (this.now() - new Date(since).getTime() > timeout * 1000) {
+          await this.clients.ecs.send(new StopTaskCommand({
+            cluster: this.config.cluster, task: task.taskArn, reason: `${TIMEOUT_REASON_PREFIX} ${timeout} s`,
+          }));
+          stopped.push(task.taskArn!);
+        }
+      }
+    }
+    if (stopped.length) this.log('WARN', 'stopped tasks past their timeout', { timeoutSeconds: timeout, tasks: stopped });
+    return stopped;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The contract between the `JobTracker` construct and its Lambda handler
+ * (rendered as JSON into `HC_TRACKER_CONFIG`). Not part of the public API.
+ */
+export const TRACKER_CONFIG_ENV = 'HC_TRACKER_CONFIG';
+export const TRACKER_CONFIG_VERSION = 1;
+
+/** `source` of the outcome events the tracker publishes. */
+export const EVENT_SOURCE = 'cdk-hybrid-compute';
+export const DETAIL_TYPE_SUCCEEDED = 'Job Succeeded';
+export const DETAIL_TYPE_FAILED = 'Job Failed';
+
+/** `StopTask` reason of a task the tracker stops for its timeout (and how it recognizes it when it stops). */
+export const TIMEOUT_REASON_PREFIX = 'hybrid-compute: job timed out after';
+
+export interface TrackerConfig {
+  readonly version: number;
+  /** `startedBy` of the tasks tracked (the dispatcher's). */
+  readonly startedBy: string;
+  readonly cluster: string;
+  /** The job's essential container: its exit code decides the outcome. */
+  readonly containerName: string;
+  /** Where retries are enqueued; no retries without it. */
+  readonly dispatchQueueUrl?: string;
+  readonly failedJobsQueueUrl: string;
+  /** Runs after the first one for a retryable outcome. */
+  readonly retryAttempts: number;
+  readonly retryableOutcomes: string[];
+  /** Tasks running longer are stopped and classified TIMED_OUT. */
+  readonly timeoutSeconds?: number;
+  /** Bus of the outcome events. */
+  readonly eventBusName: string;
+}
