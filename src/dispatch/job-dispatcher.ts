@@ -1,7 +1,8 @@
 import * as path from 'path';
 import {
-  Duration, Lazy, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as cloudwatch_actions, aws_iam as iam, aws_sns as sns, aws_lambda as lambda, aws_lambda_event_sources as sources,
-  aws_logs as logs, aws_s3 as s3, aws_sqs as sqs, RemovalPolicy, Stack, Token,
+  Duration, Lazy, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as cloudwatch_actions, aws_iam as iam,
+  aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_s3 as s3, aws_sns as sns,
+  aws_sqs as sqs, RemovalPolicy, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ClaimCheck, ClaimCheckBinding } from './claim-check';

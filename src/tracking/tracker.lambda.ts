@@ -1,9 +1,9 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { BatchResponse, SqsEvent } from '../dispatch/runtime/types';
 import { parseTrackerConfig, Tracker } from './runtime/tracker';
 import { TRACKER_CONFIG_ENV } from './tracking-config';
+import type { BatchResponse, SqsEvent } from '../dispatch/runtime/types';
 
 const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
 const tracker = new Tracker(parseTrackerConfig(process.env[TRACKER_CONFIG_ENV]), {

@@ -270,8 +270,12 @@ export class FakeAws {
         const tasks = this.tasks.filter((t) => (body.tasks ?? []).includes(t.taskArn));
         this.json(res, {
           tasks: tasks.map((t) => ({
-            taskArn: t.taskArn, clusterArn: t.cluster, lastStatus: t.stopped ? 'STOPPED' : 'RUNNING', startedBy: t.startedBy,
-            createdAt: t.startedAt / 1000, startedAt: t.startedAt / 1000,
+            taskArn: t.taskArn,
+            clusterArn: t.cluster,
+            lastStatus: t.stopped ? 'STOPPED' : 'RUNNING',
+            startedBy: t.startedBy,
+            createdAt: t.startedAt / 1000,
+            startedAt: t.startedAt / 1000,
           })),
           failures: [],
         }, '1.1');

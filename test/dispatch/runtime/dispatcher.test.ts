@@ -308,3 +308,76 @@ describe('parseConfig', () => {
     expect(parseConfig(JSON.stringify(config())).startedBy).toBe('hc-0123456789abcdef');
   });
 });
+
+describe('tracking entries and metrics', () => {
+  test('with tracking, every launch carries the job id, run, attempt and enqueue time on the job container', async () => {
+    const record = { ...s3Message('m1', [s3Record('a.txt')]), attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1795773600000' } };
+    await dispatcher(config({ tracking: true })).handle({ Records: [record] });
+    const [input] = runTaskInputs();
+    const jobId = input.tags![0].value!;
+    expect(input.overrides).toEqual({
+      containerOverrides: [{
+        name: 'job',
+        environment: [
+          { name: 'INPUT_URI', value: 's3://input-bucket/a.txt' },
+          { name: 'KEY', value: 'a.txt' },
+          { name: 'HC_JOB_ID', value: jobId },
+          { name: 'HC_RUN', value: '1' },
+          { name: 'HC_ATTEMPT', value: '1' },
+          { name: 'HC_ENQUEUED_AT', value: '2026-11-27T10:00:00.000Z' },
+        ],
+      }],
+    });
+  });
+
+  test('a relaunch envelope launches with its overrides, fresh tracking entries, its run and attempt', async () => {
+    const envelope = {
+      hybridCompute: {
+        version: 1,
+        attempt: 3,
+        enqueuedAt: 1795773600000,
+        relaunch: { jobId: 'job-7', run: 2, overrides: { containerOverrides: [{ name: 'job', environment: [{ name: 'KEY', value: 'k' }, { name: 'HC_RUN', value: '1' }] }] } },
+      },
+    };
+    const res = await dispatcher(config({ tracking: true })).handle({ Records: [sqsRecord('retry', JSON.stringify(envelope))] });
+    expect(res).toEqual({ batchItemFailures: [] });
+    const [input] = runTaskInputs();
+    expect(input.clientToken).toBe(clientToken('count', 'job-7', 3));
+    expect(input.overrides!.containerOverrides![0].environment).toEqual([
+      { name: 'KEY', value: 'k' },
+      { name: 'HC_JOB_ID', value: 'job-7' },
+      { name: 'HC_RUN', value: '2' },
+      { name: 'HC_ATTEMPT', value: '3' },
+      { name: 'HC_ENQUEUED_AT', value: '2026-11-27T10:00:00.000Z' },
+    ]);
+  });
+
+  test('each batch emits one EMF line: records, launches, launch failures, dead letters, deferrals', async () => {
+    ecsMock.on(RunTaskCommand).resolvesOnce({ tasks: [], failures: [{ reason: 'RESOURCE:ENI' }] }).resolves(launched());
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      const sqs = new SQSClient({ region: 'eu-west-1' });
+      await new Dispatcher(config(), { ecs: new ECSClient({ region: 'eu-west-1' }), sqs: () => sqs, log: () => undefined })
+        .handle({ Records: [s3Message('a', [s3Record('a.txt')]), s3Message('b', [s3Record('b.txt')]), sqsRecord('bad', '{')] });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.map((l) => JSON.parse(l))).toEqual([{
+      _aws: {
+        Timestamp: expect.any(Number),
+        CloudWatchMetrics: [{
+          Namespace: 'HybridCompute',
+          Dimensions: [['Dispatcher']],
+          Metrics: ['RecordsReceived', 'JobsLaunched', 'LaunchFailures', 'RecordsDeadLettered', 'RecordsDeferred'].map((Name) => ({ Name, Unit: 'Count' })),
+        }],
+      },
+      Dispatcher: 'hc-0123456789abcdef',
+      RecordsReceived: 3,
+      JobsLaunched: 1,
+      LaunchFailures: 1,
+      RecordsDeadLettered: 1,
+      RecordsDeferred: 0,
+    }]);
+  });
+});

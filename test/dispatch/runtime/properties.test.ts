@@ -158,7 +158,8 @@ describe('the dispatcher accounts for every record', () => {
   });
 
   test('malformed events and batches are answered, not thrown', async () => {
-    const dispatcher = new Dispatcher(config(), { ecs: {} as any, sqs: () => ({ send: async () => ({}) }) as any, log: () => undefined, metrics: false });
+    const sqs = { send: async () => ({}) };
+    const dispatcher = new Dispatcher(config(), { ecs: {} as any, sqs: () => sqs as any, log: () => undefined, metrics: false });
     for (const event of [undefined, null, {}, { Records: null }, { Records: 'x' }, { Records: [] }]) {
       await expect(dispatcher.handle(event as any)).resolves.toEqual({ batchItemFailures: [] });
     }

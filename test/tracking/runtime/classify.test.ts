@@ -1,6 +1,6 @@
+import { taskStopped } from './events';
 import { JobOutcome } from '../../../src';
 import { classify } from '../../../src/tracking/runtime/classify';
-import { taskStopped } from './events';
 
 const outcomeOf = (...args: Parameters<typeof taskStopped>) => classify(taskStopped(...args).detail, 'job');
 

@@ -1,11 +1,11 @@
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CLUSTER, STARTED_BY, taskStopped } from './events';
 import { JobOutcome } from '../../../src';
 import { Tracker } from '../../../src/tracking/runtime/tracker';
 import { TrackerConfig } from '../../../src/tracking/tracking-config';
 import { FakeAws } from '../../harness/fake-aws';
-import { CLUSTER, STARTED_BY, taskStopped } from './events';
 
 let fake: FakeAws;
 const logs: any[] = [];
@@ -30,8 +30,12 @@ function tracker(overrides: Partial<TrackerConfig> = {}, extra: { now?: () => nu
     ...overrides,
   };
   return new Tracker(config, {
-    ecs: new ECSClient(common), sqs: new SQSClient(common), events: new EventBridgeClient(common),
-    log: (level, message, fields) => logs.push({ level, message, ...fields }), metrics: extra.metrics ?? false, now: extra.now,
+    ecs: new ECSClient(common),
+    sqs: new SQSClient(common),
+    events: new EventBridgeClient(common),
+    log: (level, message, fields) => logs.push({ level, message, ...fields }),
+    metrics: extra.metrics ?? false,
+    now: extra.now,
   });
 }
 const record = (body: unknown, messageId = 'm1') => ({ messageId, body: JSON.stringify(body), eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:tracker' });
@@ -56,15 +60,23 @@ describe('the tracker', () => {
   });
 
   test('the same interruption on run 3 (retries used up) goes to the failed-jobs queue, ready for redrive, and publishes Job Failed', async () => {
-    await tracker().handle({ Records: [record(taskStopped({
-      stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', job: {}, env: { HC_RUN: '3', HC_ATTEMPT: '4' },
-    }))] });
+    await tracker().handle({
+      Records: [record(taskStopped({
+        stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', job: {}, env: { HC_RUN: '3', HC_ATTEMPT: '4' },
+      }))],
+    });
     expect(sentTo('dispatch')).toEqual([]);
     expect(sentTo('failed-jobs')).toEqual([{
       hybridCompute: { version: 1, relaunch: { jobId: 'job-1', run: 1, overrides: MAPPED }, attempt: 5, reason: 'redrive of a job that ended INTERRUPTED' },
       failure: {
-        jobId: 'job-1', outcome: 'INTERRUPTED', reason: 'SpotInterruption: Your Spot Task was interrupted.',
-        taskArn: TASK, cluster: CLUSTER, run: 3, attempt: 4, stoppedAt: '2026-11-27T10:05:00.000Z',
+        jobId: 'job-1',
+        outcome: 'INTERRUPTED',
+        reason: 'SpotInterruption: Your Spot Task was interrupted.',
+        taskArn: TASK,
+        cluster: CLUSTER,
+        run: 3,
+        attempt: 4,
+        stoppedAt: '2026-11-27T10:05:00.000Z',
       },
     }]);
     expect(fake.events).toEqual([{
@@ -72,9 +84,16 @@ describe('the tracker', () => {
       DetailType: 'Job Failed',
       EventBusName: 'default',
       Detail: {
-        jobId: 'job-1', outcome: 'INTERRUPTED', reason: 'SpotInterruption: Your Spot Task was interrupted.', run: 3, attempt: 4,
-        taskArn: TASK, cluster: CLUSTER, enqueuedAt: '2026-11-27T09:59:50.000Z',
-        startedAt: '2026-11-27T10:00:10.000Z', stoppedAt: '2026-11-27T10:05:00.000Z',
+        jobId: 'job-1',
+        outcome: 'INTERRUPTED',
+        reason: 'SpotInterruption: Your Spot Task was interrupted.',
+        run: 3,
+        attempt: 4,
+        taskArn: TASK,
+        cluster: CLUSTER,
+        enqueuedAt: '2026-11-27T09:59:50.000Z',
+        startedAt: '2026-11-27T10:00:10.000Z',
+        stoppedAt: '2026-11-27T10:05:00.000Z',
       },
     }]);
   });
@@ -133,11 +152,17 @@ describe('the tracker', () => {
     expect(docs).toEqual([
       {
         _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'HybridCompute', Dimensions: [['Dispatcher'], ['Dispatcher', 'Outcome']], Metrics: [{ Name: 'TasksStopped', Unit: 'Count' }, { Name: 'JobsFailed', Unit: 'Count' }] }] },
-        Dispatcher: STARTED_BY, Outcome: 'FAILED', TasksStopped: 1, JobsFailed: 1,
+        Dispatcher: STARTED_BY,
+        Outcome: 'FAILED',
+        TasksStopped: 1,
+        JobsFailed: 1,
       },
       {
         _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'HybridCompute', Dimensions: [['Dispatcher']], Metrics: [{ Name: 'RunDuration', Unit: 'Seconds' }, { Name: 'QueueToStart', Unit: 'Seconds' }, { Name: 'QueueToStop', Unit: 'Seconds' }] }] },
-        Dispatcher: STARTED_BY, RunDuration: 290, QueueToStart: 20, QueueToStop: 310,
+        Dispatcher: STARTED_BY,
+        RunDuration: 290,
+        QueueToStart: 20,
+        QueueToStop: 310,
       },
     ]);
   });
