@@ -241,7 +241,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       this.grantClaimCheck(this.claimCheck);
     }
     const tracking = props.tracking ?? JobTracking.enabled();
-    if (tracking.enabled) {
+    if (tracking.tracksJobs) {
       this.tracker = new JobTracker(this, 'Tracker', {
         ...tracking.options, job: props.job, startedBy: this.startedBy, retryQueue: this.queue, logRetention: props.logRetention,
       });

@@ -47,7 +47,7 @@ export class JobTracking {
 
   private constructor(
     /** Whether jobs are tracked. */
-    public readonly enabled: boolean,
+    public readonly tracksJobs: boolean,
     /** The tracking options. */
     public readonly options: JobTrackingOptions,
   ) {}

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FakeAws } from '../harness/fake-aws';
 import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE } from './runtime/fixtures';
+import { CLUSTER, STARTED_BY, taskStopped } from '../tracking/runtime/events';
 
 /**
  * Runs the shipped bundle (assets/dispatch/dispatcher.lambda/index.js) in a
@@ -43,6 +44,54 @@ function runBundle(fake: FakeAws, event: unknown, job: Parameters<typeof config>
     });
   });
 }
+
+const TRACKER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'tracking', 'tracker.lambda', 'index.js');
+
+describe('the bundled tracker', () => {
+  test('classifies a stopped task, publishes Job Succeeded through the real EventBridge client, and retries an interruption', async () => {
+    const fake = await FakeAws.start();
+    try {
+      const trackerConfig = {
+        version: 1,
+        startedBy: STARTED_BY,
+        cluster: CLUSTER,
+        containerName: 'job',
+        dispatchQueueUrl: fake.queueUrl('dispatch'),
+        failedJobsQueueUrl: fake.queueUrl('failed-jobs'),
+        retryAttempts: 2,
+        retryableOutcomes: ['INTERRUPTED', 'FAILED_TO_START'],
+        eventBusName: 'default',
+      };
+      const event = {
+        Records: [
+          { messageId: 'ok', body: JSON.stringify(taskStopped()), eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:tracker' },
+          { messageId: 'spot', body: JSON.stringify(taskStopped({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', job: {} })), eventSourceARN: 'x' },
+        ],
+      };
+      const script = `require(${JSON.stringify(TRACKER_BUNDLE)}).handler(JSON.parse(process.env.EVENT)).then((r) => process.stdout.write('RESULT ' + JSON.stringify(r)))`;
+      const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          EVENT: JSON.stringify(event),
+          HC_TRACKER_CONFIG: JSON.stringify(trackerConfig),
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'ASIAFAKE',
+          AWS_SECRET_ACCESS_KEY: 'fake',
+          AWS_SESSION_TOKEN: 'session',
+          AWS_ENDPOINT_URL_ECS: fake.url,
+          AWS_ENDPOINT_URL_SQS: fake.url,
+          AWS_ENDPOINT_URL_EVENTBRIDGE: fake.url,
+        },
+        timeout: 30_000,
+      }, (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out))));
+      expect(stdout).toContain('RESULT {"batchItemFailures":[]}');
+      expect(fake.events.map((e) => [e.DetailType, e.Detail.jobId, e.Detail.outcome])).toEqual([['Job Succeeded', 'job-1', 'SUCCEEDED']]);
+      expect(fake.messages.map((m) => [m.queueUrl, JSON.parse(m.body).hybridCompute.relaunch.run])).toEqual([[fake.queueUrl('dispatch'), 2]]);
+    } finally {
+      await fake.close();
+    }
+  });
+});
 
 describe('the bundled dispatcher', () => {
   let fake: FakeAws;
