@@ -21,7 +21,7 @@ export const jsonLog: LogFn = (level, message, fields = {}) => {
 
 /** What became of one SQS record. */
 export type RecordOutcome =
-  | { readonly status: 'launched'; readonly jobs: string[]; readonly launchFailures?: number }
+  | { readonly status: 'launched'; readonly jobs: string[] }
   | { readonly status: 'skipped'; readonly reason: string }
   | { readonly status: 'retry'; readonly reason: string }
   | { readonly status: 'deferred'; readonly reason: string }
@@ -100,6 +100,8 @@ export class LaunchBudget {
 
 export class Dispatcher {
   private readonly queues: ReadonlyMap<string, QueueConfig>;
+  /** Launch attempts of the current batch that started no task, by reason. */
+  private readonly launchFailures = new Map<string, number>();
   private readonly log: LogFn;
 
   constructor(private readonly config: DispatchConfig, private readonly clients: DispatcherClients) {
@@ -113,6 +115,7 @@ export class Dispatcher {
   /** Handles one SQS batch; returns exactly the records that must be retried. */
   public async handle(event: SqsEvent): Promise<BatchResponse> {
     const records = Array.isArray(event?.Records) ? event.Records : [];
+    this.launchFailures.clear();
     const budget = records.length > 0 ? await this.launchBudget() : undefined;
     const outcomes = await mapLimit(records, this.config.launchConcurrency, (r) => this.processRecord(r, budget));
     const batchItemFailures = records
@@ -131,11 +134,19 @@ export class Dispatcher {
     const metrics: MetricValue[] = [
       { name: 'RecordsReceived', value: records, unit: 'Count' },
       { name: 'JobsLaunched', value: sum((o) => (o.status === 'launched' ? o.jobs.length : 0)), unit: 'Count' },
-      { name: 'LaunchFailures', value: sum((o) => (o.status === 'retry' ? 1 : 0) + (o.status === 'launched' ? o.launchFailures ?? 0 : 0)), unit: 'Count' },
       { name: 'RecordsDeadLettered', value: sum((o) => (o.status === 'dead-lettered' ? 1 : 0)), unit: 'Count' },
       { name: 'RecordsDeferred', value: sum((o) => (o.status === 'deferred' || o.status === 'carried-over' ? 1 : 0)), unit: 'Count' },
     ];
     emitMetrics({ Dispatcher: this.config.startedBy }, [['Dispatcher']], metrics);
+    // One line per reason: each adds to the total and to its own series.
+    for (const [reason, count] of [...this.launchFailures.entries()].sort()) {
+      emitMetrics({ Dispatcher: this.config.startedBy, Reason: reason }, [['Dispatcher'], ['Dispatcher', 'Reason']],
+        [{ name: 'LaunchFailures', value: count, unit: 'Count' }]);
+    }
+  }
+
+  private countFailure(reason: string): void {
+    this.launchFailures.set(reason, (this.launchFailures.get(reason) ?? 0) + 1);
   }
 
   /**
@@ -206,8 +217,7 @@ export class Dispatcher {
       budget?.give(failed.length);
       throw new RetryableError(failed.join('; '));
     }
-    const launchFailures = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
-    return { status: 'launched', jobs: prepared.map((p) => p.job.id), launchFailures };
+    return { status: 'launched', jobs: prepared.map((p) => p.job.id) };
   }
 
   /** Overrides (and claim-check document) of a job; throws `PermanentError` when it can never launch. */
@@ -266,14 +276,22 @@ export class Dispatcher {
     }));
   }
 
-  /** Launches the job; resolves to the number of attempts that started no task on the way. */
+  /** Launches the job, walking its token chain. */
   private async launchChain(job: Job, first: number, receiveCount: number, overrides: TaskOverrides | undefined,
-    context: LaunchContext): Promise<number> {
+    context: LaunchContext): Promise<void> {
     const failures: string[] = [];
     for (const step of this.attemptPlan(first, receiveCount)) {
       const input = this.runTaskInput(job, step.attempt, step.capacity, overrides, context);
-      const failure = await this.launch(job, input, step.attempt);
-      if (failure === undefined) return failures.length;
+      let failure: string | undefined;
+      try {
+        failure = await this.launch(job, input, step.attempt);
+      } catch (e) {
+        const name = (e as Error)?.name ?? '';
+        this.countFailure(name === 'ThrottlingException' ? 'throttling' : name === 'TimeoutError' ? 'timeout' : 'error');
+        throw e;
+      }
+      if (failure === undefined) return;
+      this.countFailure(/capacity/i.test(failure) ? 'capacity' : 'no-task');
       failures.push(`attempt ${step.attempt} (${step.capacity}): ${failure}`);
     }
     throw new RetryableError(`RunTask started no task: ${failures[failures.length - 1]}`);

@@ -352,32 +352,52 @@ describe('tracking entries and metrics', () => {
     ]);
   });
 
-  test('each batch emits one EMF line: records, launches, launch failures, dead letters, deferrals', async () => {
-    ecsMock.on(RunTaskCommand).resolvesOnce({ tasks: [], failures: [{ reason: 'RESOURCE:ENI' }] }).resolves(launched());
+  test('each batch emits EMF lines: records, launches, dead letters, deferrals, and launch failures by reason', async () => {
+    ecsMock.on(RunTaskCommand)
+      .resolvesOnce({ tasks: [], failures: [{ reason: 'Capacity is unavailable at this time' }] })
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves(launched());
     const lines: string[] = [];
     const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     try {
       const sqs = new SQSClient({ region: 'eu-west-1' });
       await new Dispatcher(config(), { ecs: new ECSClient({ region: 'eu-west-1' }), sqs: () => sqs, log: () => undefined })
-        .handle({ Records: [s3Message('a', [s3Record('a.txt')]), s3Message('b', [s3Record('b.txt')]), sqsRecord('bad', '{')] });
+        .handle({
+          Records: [
+            s3Message('a', [s3Record('a.txt')]), s3Message('b', [s3Record('b.txt')]), s3Message('c', [s3Record('c.txt')]), sqsRecord('bad', '{'),
+          ],
+        });
     } finally {
       spy.mockRestore();
     }
-    expect(lines.map((l) => JSON.parse(l))).toEqual([{
+    // a: capacity failure (retried); b: throttled (retried); c: launched; bad: dead-lettered
+    const failuresBy = (reason: string) => ({
       _aws: {
         Timestamp: expect.any(Number),
-        CloudWatchMetrics: [{
-          Namespace: 'HybridCompute',
-          Dimensions: [['Dispatcher']],
-          Metrics: ['RecordsReceived', 'JobsLaunched', 'LaunchFailures', 'RecordsDeadLettered', 'RecordsDeferred'].map((Name) => ({ Name, Unit: 'Count' })),
-        }],
+        CloudWatchMetrics: [{ Namespace: 'HybridCompute', Dimensions: [['Dispatcher'], ['Dispatcher', 'Reason']], Metrics: [{ Name: 'LaunchFailures', Unit: 'Count' }] }],
       },
       Dispatcher: 'hc-0123456789abcdef',
-      RecordsReceived: 3,
-      JobsLaunched: 1,
+      Reason: reason,
       LaunchFailures: 1,
-      RecordsDeadLettered: 1,
-      RecordsDeferred: 0,
-    }]);
+    });
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      {
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [{
+            Namespace: 'HybridCompute',
+            Dimensions: [['Dispatcher']],
+            Metrics: ['RecordsReceived', 'JobsLaunched', 'RecordsDeadLettered', 'RecordsDeferred'].map((Name) => ({ Name, Unit: 'Count' })),
+          }],
+        },
+        Dispatcher: 'hc-0123456789abcdef',
+        RecordsReceived: 4,
+        JobsLaunched: 1,
+        RecordsDeadLettered: 1,
+        RecordsDeferred: 0,
+      },
+      failuresBy('capacity'),
+      failuresBy('throttling'),
+    ]);
   });
 });
