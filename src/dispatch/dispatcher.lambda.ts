@@ -7,4 +7,10 @@ import type { BatchResponse, SqsEvent } from './runtime/types';
 // per-batch path.
 const dispatcher = new Dispatcher(parseConfig(process.env[DISPATCH_CONFIG_ENV]), createClients());
 
-export const handler = async (event: SqsEvent): Promise<BatchResponse> => dispatcher.handle(event);
+/** Time kept back from the Lambda deadline for dead-lettering and the response. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+export const handler = async (event: SqsEvent, context?: { getRemainingTimeInMillis?: () => number }): Promise<BatchResponse> =>
+  dispatcher.handle(event, context?.getRemainingTimeInMillis
+    ? { deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS }
+    : {});

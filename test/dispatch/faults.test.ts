@@ -69,10 +69,22 @@ describe('SDK-level faults are absorbed with the same token', () => {
     expect(rig.fake.stats.replayed).toBe(1);
   });
 
-  test('throttling that outlasts the SDK retries returns exactly that record; the redelivery launches it once', async () => {
-    await start();
+  // Standard retry mode here: adaptive mode's client-side limiter (the handler's
+  // setting) waits seconds after repeated throttles, which only slows the test.
+  test('throttling that outlasts the SDK retries is retried within the batch while it has time: one task, no redelivery', async () => {
+    await start({ retryMode: 'standard' });
+    rig.fake.faults.push({ kind: 'throttle', match: forKey('a.txt'), times: 6 });
+    const res = await rig.dispatcher().handle({ Records: [s3Message('m-a', [s3Record('a.txt')])] }, { deadline: Date.now() + 15_000 });
+    expect(res).toEqual({ batchItemFailures: [] });
+    expectOneTaskPerJob(['a.txt']);
+    expect(rig.fake.stats.throttled).toBe(6);
+    expect(new Set(tokensOf(rig.fake.runTaskCalls()))).toEqual(new Set([token('a.txt', 1)]));
+  });
+
+  test('throttling that outlasts the batch\'s time returns exactly that record; the redelivery launches it once', async () => {
+    await start({ retryMode: 'standard' });
     rig.fake.faults.push({ kind: 'throttle', match: forKey('a.txt'), times: 4 });
-    const first = await rig.dispatcher().handle({ Records: [s3Message('m-a', [s3Record('a.txt')]), s3Message('m-b', [s3Record('b.txt')])] });
+    const first = await rig.dispatcher().handle({ Records: [s3Message('m-a', [s3Record('a.txt')]), s3Message('m-b', [s3Record('b.txt')])] }, { deadline: Date.now() });
     expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-a' }] });
     expect(rig.logs.find((l) => l.message === 'launch failed, will retry')).toMatchObject({
       messageId: 'm-a', receiveCount: 1, reason: expect.stringMatching(/^job [0-9a-f]{32}: ThrottlingException: Rate exceeded$/),

@@ -34,6 +34,19 @@ class RetryableError extends Error {}
 /** A record left in the queue because the running-task cap is reached. */
 class DeferredError extends Error {}
 
+/** Options of one batch. */
+export interface HandleOptions {
+  /**
+   * Epoch ms until which throttled launches are retried within the batch
+   * (the Lambda deadline less a margin). @default now + 20 s
+   */
+  readonly deadline?: number;
+}
+
+const DEFAULT_BATCH_BUDGET_MS = 20_000;
+const THROTTLE_BACKOFF_BASE_MS = 250;
+const THROTTLE_BACKOFF_MAX_MS = 4_000;
+
 /** Seconds a carried-over record waits in the dispatch queue before it is seen again. */
 export const CARRY_OVER_DELAY_SECONDS = 60;
 
@@ -102,6 +115,8 @@ export class Dispatcher {
   private readonly queues: ReadonlyMap<string, QueueConfig>;
   /** Launch attempts of the current batch that started no task, by reason. */
   private readonly launchFailures = new Map<string, number>();
+  /** Until when the current batch may keep retrying throttled launches (epoch ms). */
+  private deadline = 0;
   private readonly log: LogFn;
 
   constructor(private readonly config: DispatchConfig, private readonly clients: DispatcherClients) {
@@ -113,9 +128,10 @@ export class Dispatcher {
   }
 
   /** Handles one SQS batch; returns exactly the records that must be retried. */
-  public async handle(event: SqsEvent): Promise<BatchResponse> {
+  public async handle(event: SqsEvent, options: HandleOptions = {}): Promise<BatchResponse> {
     const records = Array.isArray(event?.Records) ? event.Records : [];
     this.launchFailures.clear();
+    this.deadline = options.deadline ?? Date.now() + DEFAULT_BATCH_BUDGET_MS;
     const budget = records.length > 0 ? await this.launchBudget() : undefined;
     const outcomes = await mapLimit(records, this.config.launchConcurrency, (r) => this.processRecord(r, budget));
     const batchItemFailures = records
@@ -283,12 +299,19 @@ export class Dispatcher {
     for (const step of this.attemptPlan(first, receiveCount)) {
       const input = this.runTaskInput(job, step.attempt, step.capacity, overrides, context);
       let failure: string | undefined;
-      try {
-        failure = await this.launch(job, input, step.attempt);
-      } catch (e) {
-        const name = (e as Error)?.name ?? '';
-        this.countFailure(name === 'ThrottlingException' ? 'throttling' : name === 'TimeoutError' ? 'timeout' : 'error');
-        throw e;
+      for (let throttled = 0; ; throttled++) {
+        try {
+          failure = await this.launch(job, input, step.attempt);
+          break;
+        } catch (e) {
+          const name = (e as Error)?.name ?? '';
+          this.countFailure(name === 'ThrottlingException' ? 'throttling' : name === 'TimeoutError' ? 'timeout' : 'error');
+          // Throttling outlasting the SDK's retries: keep trying (same token) while the
+          // invocation has time, rather than hiding the record for a whole visibility timeout.
+          const wait = Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_BASE_MS * 2 ** throttled) * (0.5 + Math.random() / 2);
+          if (name !== 'ThrottlingException' || Date.now() + wait >= this.deadline) throw e;
+          await new Promise((r) => setTimeout(r, wait));
+        }
       }
       if (failure === undefined) return;
       this.countFailure(/capacity/i.test(failure) ? 'capacity' : 'no-task');

@@ -151,7 +151,7 @@ describe('the dispatcher accounts for every record', () => {
         if (o.status === 'retry') expect(Number(records[i].attributes!.ApproximateReceiveCount)).toBeLessThan(5);
       });
       expect(deadLetters).toHaveLength(outcomes.filter((o) => o.status === 'dead-lettered').length);
-      const response = await dispatcher.handle({ Records: records });
+      const response = await dispatcher.handle({ Records: records }, { deadline: Date.now() });
       const ids = new Set(records.map((r) => r.messageId));
       for (const f of response.batchItemFailures) expect(ids.has(f.itemIdentifier)).toBe(true);
     }), { numRuns: 300 });
