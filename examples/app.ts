@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { EventBridgeToFargateStack } from './eventbridge-to-fargate';
+import { HybridServiceStack } from './hybrid-service';
 import { nagFindings } from './nag';
 import { S3ToFargateStack } from './s3-to-fargate';
 import { SqsToFargateStack } from './sqs-to-fargate';
@@ -9,6 +10,9 @@ export function buildExamplesApp(app: App = new App()): App {
   new S3ToFargateStack(app, 'S3ToFargateExample');
   new SqsToFargateStack(app, 'SqsToFargateExample');
   new EventBridgeToFargateStack(app, 'EventBridgeToFargateExample');
+  // Access logging needs the region (its log-delivery principal differs by
+  // region); the account stays unresolved, so synth needs no credentials.
+  new HybridServiceStack(app, 'HybridServiceExample', { env: { region: app.node.tryGetContext('region') ?? 'eu-west-1' } });
   return app;
 }
 

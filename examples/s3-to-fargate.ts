@@ -13,8 +13,8 @@ import { FargateJob, JobCapacity, JobDashboard, JobDispatcher, JobField, JobTrac
  * capacity; at most 50 run at once (the rest wait in the queue); input that
  * does not fit the RunTask overrides goes through the claim-check bucket.
  * Every job is tracked to its outcome: Spot interruptions and start failures
- * are retried twice, a job running over an hour is stopped, failed jobs wait
- * in a queue for redrive; alarms notify the topic; a dashboard shows it all.
+ * are retried twice, failed jobs wait in a queue for redrive; alarms notify
+ * the topic; a dashboard shows it all.
  */
 export class S3ToFargateStack extends Stack {
   public readonly inputBucket: s3.Bucket;
@@ -69,7 +69,7 @@ export class S3ToFargateStack extends Stack {
       sources: [new S3Source(this.inputBucket, { prefix: 'incoming/' })],
       timeout: Duration.minutes(1),
       maxConcurrentTasks: 50,
-      tracking: JobTracking.enabled({ retryAttempts: 2, timeout: Duration.hours(1) }),
+      tracking: JobTracking.enabled({ retryAttempts: 2 }),
       alarmTopic: this.alarmTopic,
     });
     new JobDashboard(this, 'Dashboard', { dispatcher: this.dispatcher });

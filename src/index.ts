@@ -2,6 +2,7 @@ export { JobField } from './job/job-field';
 export * from './job/fargate-job';
 export * from './job/job-capacity';
 export * from './network/job-vpc';
+export * from './service/hybrid-service';
 export * from './dispatch/job-source';
 export * from './dispatch/job-dispatcher';
 export * from './dispatch/claim-check';

@@ -1,5 +1,5 @@
-import { App, Stack, aws_iam as iam, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
-import { ClaimCheck, EventBridgeSource, FargateJob, JobCapacity, JobDispatcher, JobVpc, S3Source } from '../src';
+import { App, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
+import { ClaimCheck, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobVpc, S3Source } from '../src';
 import { IMAGE } from './helpers';
 import { buildExamplesApp } from '../examples/app';
 import { nagFindings } from '../examples/nag';
@@ -49,7 +49,29 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
     }).filter((f) => !f.includes('/Logs/'))).toEqual([]);
   });
 
-  test.each(['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample'])('example %s', (name) => {
+  test('HybridService default configuration (internal, HTTP) and with HTTPS, public access, Spot, ECS Exec and a Lambda route', () => {
+    const app = new App();
+    const stacks = [new Stack(app, 'Default', { env: { region: 'eu-west-1' } }), new Stack(app, 'Full', { env: { region: 'eu-west-1' } })];
+    new HybridService(stacks[0], 'Web', { image: IMAGE });
+    const route = new lambda.Function(stacks[1], 'Route', {
+      runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({statusCode:200})'),
+    });
+    new HybridService(stacks[1], 'Web', {
+      image: IMAGE,
+      internetFacing: true,
+      allowedCidrs: ['0.0.0.0/0'],
+      certificate: acm.Certificate.fromCertificateArn(stacks[1], 'Cert', 'arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d'),
+      capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+      enableExecuteCommand: true,
+      lambdaRoutes: [{ id: 'Api', function: route, pathPatterns: ['/api/*'], priority: 1 }],
+    });
+    app.synth();
+    expect(nagFindings(stacks[0]).map((f) => `${f.rule} at ${f.path}`)).toEqual([]);
+    // the route function is the caller's: only its own findings remain
+    expect(nagFindings(stacks[1]).map((f) => `${f.rule} at ${f.path}`).filter((f) => !f.includes('/Route/'))).toEqual([]);
+  });
+
+  test.each(['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample'])('example %s', (name) => {
     const app = buildExamplesApp(new App());
     app.synth();
     expect(nagFindings(app.node.findChild(name)).map((f) => `${f.rule} at ${f.path}`)).toEqual([]);

@@ -71,7 +71,8 @@ export class JobCapacity {
   }
 }
 
-function validateStrategy(strategy: ecs.CapacityProviderStrategy[]): void {
+/** Throws when a strategy is not a valid Fargate strategy. */
+export function validateStrategy(strategy: ecs.CapacityProviderStrategy[]): void {
   if (strategy.length === 0) {
     throw new Error('a capacity provider strategy needs at least one provider: use JobCapacity.onDemand() for plain Fargate');
   }

@@ -4,11 +4,19 @@ import { buildExamplesApp } from '../../examples/app';
 
 describe('example stacks', () => {
   const app = buildExamplesApp(new App());
-  const stacks = ['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample'];
+  const stacks = ['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample'];
 
   test.each(stacks)('%s matches its snapshot', (name) => {
     const stack = app.node.findChild(name) as any;
     expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+  });
+
+  test('the hybrid service example: nginx on / and two Lambda routes on the same listener', () => {
+    const template = Template.fromStack(app.node.findChild('HybridServiceExample') as any);
+    const rules = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map((r: any) => [r.Properties.Priority, r.Properties.Conditions[0].PathPatternConfig.Values]);
+    expect(rules).toEqual([[10, ['/api/health']], [20, ['/api/echo', '/api/echo/*']]]);
+    template.resourceCountIs('AWS::ECS::Service', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
   });
 
   test('the S3 example maps the uploaded object into the container and lets the job write only results/', () => {

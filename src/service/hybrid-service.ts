@@ -1,0 +1,586 @@
+import {
+  Annotations, ArnFormat, Duration, aws_certificatemanager as acm, aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_ecs as ecs,
+  aws_elasticloadbalancingv2 as elbv2, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3, aws_wafv2 as wafv2,
+  Names, RemovalPolicy, Stack, Token,
+} from 'aws-cdk-lib';
+import { aws_wafv2 as wafv2Refs } from 'aws-cdk-lib/interfaces';
+import { Construct } from 'constructs';
+import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
+import { validateFargateSize } from '../job/fargate-sizes';
+import { validateStrategy } from '../job/job-capacity';
+import { JobVpc } from '../network/job-vpc';
+
+/** What the load balancer's main listener speaks. */
+export enum ServiceProtocol {
+  /** Port 80, plain HTTP: only without a certificate (synth warns). */
+  HTTP = 'HTTP',
+  /** Port 443 with the certificate; port 80 redirects to it. */
+  HTTPS = 'HTTPS',
+}
+
+/** A Lambda function that serves some requests of a `HybridService`. */
+export interface LambdaRouteOptions {
+  /** The function: invoked by the load balancer with the request as its event. */
+  readonly function: lambda.IFunction;
+
+  /** Rule priority on the listener, 1-50,000, unique per service (lower wins). */
+  readonly priority: number;
+
+  /**
+   * Path patterns (`/api/*`), up to 128 characters each.
+   * @default - any path (then `hostHeaders` is required)
+   */
+  readonly pathPatterns?: string[];
+
+  /**
+   * Host headers (`api.example.com`, `*.example.com`).
+   * @default - any host (then `pathPatterns` is required)
+   */
+  readonly hostHeaders?: string[];
+
+  /**
+   * Send multi-value headers and query strings to the function.
+   * @default false
+   */
+  readonly multiValueHeaders?: boolean;
+}
+
+/** A Lambda route given at construction. */
+export interface LambdaRouteProps extends LambdaRouteOptions {
+  /** Construct id of the route (its target group and permission live under it). */
+  readonly id: string;
+}
+
+/** Properties of a `HybridService`. */
+export interface HybridServiceProps {
+  /** The image of the service's container. */
+  readonly image: ecs.ContainerImage;
+
+  /**
+   * Port the container listens on.
+   * @default 8080
+   */
+  readonly containerPort?: number;
+
+  /**
+   * Path the load balancer checks on the container (200-399 is healthy).
+   * @default '/'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * Tasks to run before any scaling.
+   * @default 2
+   */
+  readonly desiredCount?: number;
+
+  /**
+   * CPU units of a task (256 to 16,384).
+   * @default 256
+   */
+  readonly cpu?: number;
+
+  /**
+   * Memory of a task in MiB, valid for `cpu` on Fargate.
+   * @default 512
+   */
+  readonly memoryLimitMiB?: number;
+
+  /**
+   * CPU architecture of the image.
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+
+  /**
+   * Environment variables of the container.
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+
+  /**
+   * Secrets of the container.
+   * @default - none
+   */
+  readonly secrets?: { [name: string]: ecs.Secret };
+
+  /**
+   * Capacity provider strategy over FARGATE and FARGATE_SPOT (for example a
+   * base of on-demand tasks and the rest on Spot).
+   * @default - on-demand Fargate only
+   */
+  readonly capacityProviderStrategies?: ecs.CapacityProviderStrategy[];
+
+  /**
+   * Allow `aws ecs execute-command` into the tasks (adds the SSM permissions to the task role).
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+
+  /**
+   * The cluster to run in.
+   * @default - a new cluster with Container Insights and Fargate capacity providers, in `vpc`
+   */
+  readonly cluster?: ecs.ICluster;
+
+  /**
+   * The VPC of a new cluster (ignored with `cluster`).
+   * @default - a new `JobVpc`
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Whether the load balancer has a public address (in public subnets).
+   * @default false - internal, in private subnets
+   */
+  readonly internetFacing?: boolean;
+
+  /**
+   * CIDR ranges (IPv4 or IPv6) allowed to reach the listener ports. An
+   * internet-facing service must say so explicitly (`['0.0.0.0/0']` for
+   * everyone); nothing is opened silently.
+   * @default - none: add peers with `service.connections.allowDefaultPortFrom()`
+   */
+  readonly allowedCidrs?: string[];
+
+  /**
+   * Certificate of the HTTPS listener.
+   * @default - none: the service listens on HTTP and synth warns
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * The protocol of the main listener.
+   * @default - HTTPS with a certificate, HTTP without
+   */
+  readonly protocol?: ServiceProtocol;
+
+  /**
+   * TLS policy of the HTTPS listener.
+   * @default elbv2.SslPolicy.RECOMMENDED_TLS - TLS 1.2 and 1.3 only
+   */
+  readonly sslPolicy?: elbv2.SslPolicy;
+
+  /**
+   * Lowest task count of the autoscaling.
+   * @default - `desiredCount`
+   */
+  readonly minCapacity?: number;
+
+  /**
+   * Highest task count of the autoscaling.
+   * @default - 4 times `minCapacity`
+   */
+  readonly maxCapacity?: number;
+
+  /**
+   * Average CPU utilization (percent) the scaling tracks.
+   * @default 60
+   */
+  readonly targetCpuUtilization?: number;
+
+  /**
+   * ALB requests per target per minute the scaling tracks.
+   * @default - no request-count scaling
+   */
+  readonly requestsPerTarget?: number;
+
+  /**
+   * Wait after a scale-in before the next one.
+   * @default Duration.minutes(5)
+   */
+  readonly scaleInCooldown?: Duration;
+
+  /**
+   * Bucket of the load balancer's access logs (SSE-S3 encrypted: ALB log delivery cannot use KMS).
+   * @default - a new encrypted, SSL-only bucket whose logs expire after `accessLogsExpiration`
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * How long access logs are kept in a bucket the service creates.
+   * @default Duration.days(90)
+   */
+  readonly accessLogsExpiration?: Duration;
+
+  /**
+   * A regional WAF web ACL to associate with the load balancer.
+   * @default - none
+   */
+  readonly webAcl?: wafv2Refs.IWebACLRef;
+
+  /**
+   * Protect the load balancer from deletion.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * Lambda functions that serve some paths or hosts on the same listener.
+   * More can be added with `addLambdaRoute()`.
+   * @default - none
+   */
+  readonly lambdaRoutes?: LambdaRouteProps[];
+
+  /**
+   * Retention of the container's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const PATH_PATTERN = /^[A-Za-z0-9_\-.$/~"'@:+&*?]{1,128}$/;
+const HOST_HEADER = /^[A-Za-z0-9\-.*?]{1,128}$/;
+
+/**
+ * An Application Load Balancer in front of a Fargate service, with Lambda
+ * functions serving some paths or hosts on the same listener: HTTPS with a
+ * modern TLS policy when given a certificate (80 redirects to 443), ingress
+ * only from the CIDRs you name, the service reachable only from the load
+ * balancer, a deployment circuit breaker with rollback, CPU and
+ * request-count scaling, access logs, and alarms on 5xx and unhealthy hosts.
+ */
+export class HybridService extends Construct implements ec2.IConnectable {
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The main listener (443 with HTTPS, 80 with HTTP): Lambda routes are its rules. */
+  public readonly listener: elbv2.ApplicationListener;
+  /** The port 80 listener that redirects to HTTPS, when the service listens on HTTPS. */
+  public readonly redirectListener?: elbv2.ApplicationListener;
+  public readonly service: ecs.FargateService;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The target group of the Fargate service (the listener's default action). */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly cluster: ecs.ICluster;
+  /** The load balancer's security group: `allowDefaultPortFrom()` opens the listener to more peers. */
+  public readonly connections: ec2.Connections;
+  public readonly accessLogsBucket: s3.IBucket;
+  public readonly protocol: ServiceProtocol;
+  /** Alarms on target 5xx rate and unhealthy hosts. */
+  public readonly alarms: cloudwatch.Alarm[];
+
+  private readonly priorities = new Map<number, string>();
+
+  constructor(scope: Construct, id: string, props: HybridServiceProps) {
+    super(scope, id);
+    const cpu = props.cpu ?? 256;
+    const memoryLimitMiB = props.memoryLimitMiB ?? 512;
+    if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memoryLimitMiB)) validateFargateSize(cpu, memoryLimitMiB);
+    const containerPort = props.containerPort ?? 8080;
+    if (!Token.isUnresolved(containerPort) && (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535)) {
+      throw new Error(`containerPort must be a whole number from 1 to 65,535, got ${containerPort}`);
+    }
+    this.protocol = props.protocol ?? (props.certificate ? ServiceProtocol.HTTPS : ServiceProtocol.HTTP);
+    if (this.protocol === ServiceProtocol.HTTPS && !props.certificate) {
+      throw new Error('protocol is HTTPS but no certificate was given: pass certificate (an ACM certificate for the service\'s domain)');
+    }
+    if (this.protocol === ServiceProtocol.HTTP && props.certificate) {
+      throw new Error('a certificate was given but protocol is HTTP: drop protocol (HTTPS is the default with a certificate) or the certificate');
+    }
+    const internetFacing = props.internetFacing ?? false;
+    const allowedCidrs = props.allowedCidrs ?? [];
+    if (internetFacing && props.allowedCidrs === undefined) {
+      throw new Error('an internet-facing service needs allowedCidrs: name who may connect (for example [\'0.0.0.0/0\'] for everyone); nothing is opened by default');
+    }
+    for (const cidr of allowedCidrs) {
+      if (!Token.isUnresolved(cidr) && !/^[0-9.]+\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/.test(cidr)) {
+        throw new Error(`allowedCidrs entry '${cidr}' is not an IPv4 or IPv6 CIDR (for example 10.0.0.0/8 or 2001:db8::/32)`);
+      }
+    }
+    if (props.capacityProviderStrategies) validateStrategy(props.capacityProviderStrategies);
+    const desiredCount = props.desiredCount ?? 2;
+    const minCapacity = props.minCapacity ?? desiredCount;
+    const maxCapacity = props.maxCapacity ?? Math.max(minCapacity * 4, 1);
+    if (minCapacity < 0 || maxCapacity < minCapacity || maxCapacity < 1) {
+      throw new Error(`capacity must satisfy 0 <= minCapacity (${minCapacity}) <= maxCapacity (${maxCapacity}) and maxCapacity >= 1`);
+    }
+    const targetCpu = props.targetCpuUtilization ?? 60;
+    if (targetCpu <= 0 || targetCpu > 100) throw new Error(`targetCpuUtilization must be above 0 and at most 100, got ${targetCpu}`);
+
+    // Network and cluster.
+    if (props.cluster) {
+      this.cluster = props.cluster;
+    } else {
+      const vpc = props.vpc ?? new JobVpc(this, 'Vpc').vpc;
+      this.cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED, enableFargateCapacityProviders: true });
+    }
+    const vpc = this.cluster.vpc;
+
+    const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc, allowAllOutbound: false, description: `Load balancer of ${this.node.path}: listener ports from the allowed CIDRs only`,
+    });
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      internetFacing,
+      vpcSubnets: { subnetType: internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroup: lbSecurityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection ?? false,
+    });
+    const listenerPort = this.protocol === ServiceProtocol.HTTPS ? 443 : 80;
+    this.connections = new ec2.Connections({ securityGroups: [lbSecurityGroup], defaultPort: ec2.Port.tcp(listenerPort) });
+    const ports = this.protocol === ServiceProtocol.HTTPS ? [443, 80] : [80];
+    for (const cidr of allowedCidrs) {
+      const peer = cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
+      for (const port of ports) lbSecurityGroup.addIngressRule(peer, ec2.Port.tcp(port), `listener ${port} from ${cidr}`);
+    }
+
+    // Access logs. The log-delivery principal differs by region (the region's
+    // ELB account before August 2022, a service principal after), so the
+    // bucket policy needs a concrete region.
+    if (Token.isUnresolved(Stack.of(this).region)) {
+      throw new Error(`${this.node.path} needs its stack's region to grant the region's ELB log-delivery principal on the access log bucket: `
+        + 'set env: { region } on the stack (the account may stay unresolved)');
+    }
+    this.accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket(props.accessLogsExpiration ?? Duration.days(90));
+    this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+
+    // The Fargate service.
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu,
+      memoryLimitMiB,
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.taskDefinition.addContainer('Container', {
+      containerName: 'web',
+      image: props.image,
+      essential: true,
+      portMappings: [{ containerPort }],
+      environment: props.environment,
+      secrets: props.secrets,
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'web', logGroup }),
+    });
+    const serviceSecurityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
+      vpc, allowAllOutbound: true, description: `Tasks of ${this.node.path}: the container port from the load balancer only`,
+    });
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount,
+      securityGroups: [serviceSecurityGroup],
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+      circuitBreaker: { enable: true, rollback: true },
+      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      ...(props.capacityProviderStrategies ? { capacityProviderStrategies: props.capacityProviderStrategies } : {}),
+    });
+
+    // Listeners: the service is the default action, Lambda routes are rules.
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'ServiceTargetGroup', {
+      vpc,
+      port: containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      targets: [this.service.loadBalancerTarget({ containerName: 'web', containerPort })],
+      healthCheck: { path: props.healthCheckPath ?? '/', healthyHttpCodes: '200-399', interval: Duration.seconds(15) },
+      deregistrationDelay: Duration.seconds(30),
+    });
+    if (this.protocol === ServiceProtocol.HTTPS) {
+      this.listener = this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [props.certificate!],
+        sslPolicy: props.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultTargetGroups: [this.targetGroup],
+      });
+      this.redirectListener = this.loadBalancer.addListener('HttpRedirect', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+    } else {
+      this.listener = this.loadBalancer.addListener('Http', {
+        port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false, defaultTargetGroups: [this.targetGroup],
+      });
+      Annotations.of(this).addWarningV2('@cdk-hybrid-compute/hybrid-service:http',
+        `${this.node.path} listens on plain HTTP: pass a certificate to serve HTTPS (port 80 then redirects to 443)`);
+    }
+
+    // Scaling.
+    const scaling = this.service.autoScaleTaskCount({ minCapacity, maxCapacity });
+    const scaleInCooldown = props.scaleInCooldown ?? Duration.minutes(5);
+    scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: targetCpu, scaleInCooldown, scaleOutCooldown: Duration.minutes(1) });
+    if (props.requestsPerTarget !== undefined) {
+      if (props.requestsPerTarget < 1) throw new Error(`requestsPerTarget must be at least 1, got ${props.requestsPerTarget}`);
+      scaling.scaleOnRequestCount('Requests', {
+        requestsPerTarget: props.requestsPerTarget, targetGroup: this.targetGroup, scaleInCooldown, scaleOutCooldown: Duration.minutes(1),
+      });
+    }
+
+    if (props.webAcl) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.loadBalancer.loadBalancerArn,
+        webAclArn: props.webAcl.webAclRef.webAclArn,
+      });
+    }
+
+    for (const route of props.lambdaRoutes ?? []) {
+      const { id: routeId, ...options } = route;
+      this.addLambdaRoute(routeId, options);
+    }
+
+    this.alarms = this.createAlarms();
+    this.acknowledgeNagFindings(allowedCidrs, props.enableExecuteCommand ?? false);
+  }
+
+  /**
+   * Serves requests that match `pathPatterns` / `hostHeaders` with a Lambda
+   * function, on the same listener. The function may be invoked only by this
+   * route's target group.
+   */
+  public addLambdaRoute(id: string, options: LambdaRouteOptions): elbv2.ApplicationTargetGroup {
+    validateRoute(id, options, this.priorities);
+    this.priorities.set(options.priority, id);
+    const scope = new Construct(this, id);
+    // A named target group, so the invoke permission can name it without a
+    // circular reference (the target group registers the function, which
+    // needs the permission first).
+    const name = `hc-${Names.uniqueResourceName(scope, { maxLength: 29, separator: '-' }).slice(-29)}`.replace(/-+$/, '').slice(0, 32);
+    const stack = Stack.of(this);
+    const targetGroupArnPattern = stack.formatArn({
+      service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: `${name}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const permission = new lambda.CfnPermission(scope, 'InvokePermission', {
+      action: 'lambda:InvokeFunction',
+      functionName: options.function.functionArn,
+      principal: 'elasticloadbalancing.amazonaws.com',
+      sourceArn: targetGroupArnPattern,
+      sourceAccount: stack.account,
+    });
+    const targetGroup = new elbv2.ApplicationTargetGroup(scope, 'TargetGroup', {
+      targetGroupName: name,
+      targetType: elbv2.TargetType.LAMBDA,
+      targets: [{
+        attachToApplicationTargetGroup: () => ({ targetType: elbv2.TargetType.LAMBDA, targetJson: { id: options.function.functionArn } }),
+      }],
+    });
+    if (options.multiValueHeaders) targetGroup.setAttribute('lambda.multi_value_headers.enabled', 'true');
+    targetGroup.node.addDependency(permission);
+    this.listener.addTargetGroups(id, {
+      priority: options.priority,
+      conditions: [
+        ...(options.pathPatterns?.length ? [elbv2.ListenerCondition.pathPatterns(options.pathPatterns)] : []),
+        ...(options.hostHeaders?.length ? [elbv2.ListenerCondition.hostHeaders(options.hostHeaders)] : []),
+      ],
+      targetGroups: [targetGroup],
+    });
+    return targetGroup;
+  }
+
+  /** 5xx responses from the service's targets. */
+  public metricTarget5xxCount(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /** 5xx responses the load balancer itself returned (no healthy target, Lambda errors, …). */
+  public metricLoadBalancer5xxCount(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /** Response time of the service's targets (p90 by default). */
+  public metricTargetResponseTime(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.targetGroup.metrics.targetResponseTime({ statistic: 'p90', period: Duration.minutes(5), ...options });
+  }
+
+  /** Requests the load balancer received. */
+  public metricRequestCount(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.loadBalancer.metrics.requestCount({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  private createAccessLogsBucket(expiration: Duration): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration }],
+    });
+    acknowledgeNag(bucket, [{
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the load balancer\'s access logs; logging access to the log bucket itself would need yet another bucket.',
+    }]);
+    return bucket;
+  }
+
+  private createAlarms(): cloudwatch.Alarm[] {
+    const scope = new Construct(this, 'Alarms');
+    const fiveXx = new cloudwatch.Alarm(scope, 'Target5xxRate', {
+      alarmDescription: `${this.node.path}: 5% or more of the requests to the service's targets got a 5xx over 5 minutes`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, errors / requests, 0)',
+        usingMetrics: { errors: this.metricTarget5xxCount(), requests: this.targetGroup.metrics.requestCount({ statistic: 'Sum', period: Duration.minutes(5) }) },
+        period: Duration.minutes(5),
+        label: 'target 5xx rate',
+      }),
+      threshold: 0.05,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const unhealthy = new cloudwatch.Alarm(scope, 'UnhealthyHosts', {
+      alarmDescription: `${this.node.path}: a target of the service has been unhealthy for 3 minutes`,
+      metric: this.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return [fiveXx, unhealthy];
+  }
+
+  private acknowledgeNagFindings(allowedCidrs: string[], exec: boolean): void {
+    if (allowedCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
+      acknowledgeNag(this.connections.securityGroups[0], [{
+        id: 'AwsSolutions-EC23',
+        reason: 'allowedCidrs explicitly names every address (0.0.0.0/0 or ::/0): the service is public by the caller\'s choice, on the listener ports only.',
+      }]);
+    }
+    if (exec) {
+      const policy = this.taskDefinition.taskRole.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        acknowledgeWildcardResources(policy, [{
+          matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('ssmmessages:')),
+          reason: 'ECS Exec (enableExecuteCommand) needs ssmmessages channel actions, which support no resource-level permissions.',
+        }]);
+      }
+    }
+  }
+}
+
+function validateRoute(id: string, options: LambdaRouteOptions, priorities: Map<number, string>): void {
+  const { priority } = options;
+  if (!Token.isUnresolved(priority) && (!Number.isInteger(priority) || priority < 1 || priority > 50000)) {
+    throw new Error(`Lambda route '${id}': priority must be a whole number from 1 to 50,000, got ${priority}`);
+  }
+  const clash = priorities.get(priority);
+  if (clash !== undefined) {
+    throw new Error(`Lambda route '${id}': priority ${priority} is already used by route '${clash}': give each route its own priority`);
+  }
+  const paths = options.pathPatterns ?? [];
+  const hosts = options.hostHeaders ?? [];
+  if (paths.length === 0 && hosts.length === 0) {
+    throw new Error(`Lambda route '${id}' matches nothing: give pathPatterns, hostHeaders or both`);
+  }
+  if (paths.length + hosts.length > 5) {
+    throw new Error(`Lambda route '${id}' has ${paths.length + hosts.length} path and host values; an ALB rule allows 5 in all: split it into several routes`);
+  }
+  for (const p of paths) {
+    if (!Token.isUnresolved(p) && !PATH_PATTERN.test(p)) {
+      throw new Error(`Lambda route '${id}': path pattern '${p}' must be 1-128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?`);
+    }
+  }
+  for (const h of hosts) {
+    if (!Token.isUnresolved(h) && !HOST_HEADER.test(h)) {
+      throw new Error(`Lambda route '${id}': host header '${h}' must be 1-128 characters of A-Z a-z 0-9 - . * ?`);
+    }
+  }
+}
