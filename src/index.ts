@@ -13,4 +13,6 @@ export * from './tracking/job-outcome';
 export * from './tracking/job-tracking';
 export * from './tracking/job-tracker';
 export * from './tracking/job-dashboard';
+export * from './workflow/workflow-step';
+export * from './workflow/job-workflow';
 export * from './testing/snapshot-normalizer';
