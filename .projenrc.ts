@@ -40,6 +40,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ecs@^3.1164.0',
     '@aws-sdk/client-sqs@^3.1164.0',
     '@aws-sdk/client-eventbridge@^3.1164.0',
+    '@aws-sdk/client-sfn@^3.1164.0',
+    // Step Functions definitions: validated and executed locally in the tests.
+    'asl-validator@^4.0.0',
+    'aws-local-stepfunctions@^3.0.0',
     // Lambda's credential sources only (see src/dispatch/runtime/lambda-credentials.ts),
     // SigV4 for the claim-check PUT, and their types.
     '@aws-sdk/credential-provider-env@^3.972.85',
@@ -83,7 +87,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // jsii languages cannot bundle. The AWS SDK is bundled (not taken from the
 // runtime) so the handler runs exactly the client version we test against;
 // ESM entry points (`module`) let esbuild drop the parts we do not call.
-const LAMBDA_HANDLERS = ['src/dispatch/dispatcher.lambda.ts', 'src/tracking/tracker.lambda.ts'];
+const LAMBDA_HANDLERS = ['src/dispatch/dispatcher.lambda.ts', 'src/dispatch/workflow-dispatcher.lambda.ts', 'src/tracking/tracker.lambda.ts'];
 for (const entrypoint of LAMBDA_HANDLERS) {
   project.bundler.addBundle(entrypoint, {
     platform: 'node',

@@ -63,8 +63,8 @@ export function runStatements(ids: { family: string; cluster: string; taskRole: 
 }
 
 /** The dispatcher config rendered into the `DispatcherFunction`'s environment, CloudFormation tokens as `<{...}>`. */
-export function renderedConfig(stack: Stack): any {
-  const fn = resourceNamed(Template.fromStack(stack), 'AWS::Lambda::Function', 'DispatcherFunction').props;
+export function renderedConfig(stack: Stack, functionPrefix = 'DispatcherFunction'): any {
+  const fn = resourceNamed(Template.fromStack(stack), 'AWS::Lambda::Function', functionPrefix).props;
   const joined = fn.Environment.Variables.HC_DISPATCH_CONFIG['Fn::Join'][1]
     .map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join('');
   return JSON.parse(joined);

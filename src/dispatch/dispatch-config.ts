@@ -126,5 +126,16 @@ export interface DispatchConfig {
   readonly tracking?: boolean;
   /** The queues the dispatcher consumes. */
   readonly queues: QueueConfig[];
-  readonly job: JobLaunchConfig;
+  /** The Fargate job each record launches (exclusive with `workflow`). */
+  readonly job?: JobLaunchConfig;
+  /** The state machine each record starts an execution of (exclusive with `job`). */
+  readonly workflow?: WorkflowConfig;
 }
+
+/** Where a workflow dispatcher starts executions. */
+export interface WorkflowConfig {
+  readonly stateMachineArn: string;
+}
+
+/** Step Functions' limit on an execution's input. */
+export const MAX_EXECUTION_INPUT_BYTES = 262144;

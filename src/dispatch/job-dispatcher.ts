@@ -14,11 +14,23 @@ import { IFargateJob } from '../job/fargate-job';
 import { FIELD_SOURCES, fieldsIn } from '../job/job-field';
 import { JobTracker } from '../tracking/job-tracker';
 import { JobTracking } from '../tracking/job-tracking';
+import type { IJobWorkflow } from '../workflow/job-workflow';
 
 /** Properties of a `JobDispatcher`. */
 export interface JobDispatcherProps {
-  /** The job launched for every event. */
-  readonly job: IFargateJob;
+  /**
+   * The job launched for every event. Give `job` or `workflow`.
+   * @default - none: `workflow` is required
+   */
+  readonly job?: IFargateJob;
+
+  /**
+   * A workflow started for every event (one execution per job, named after
+   * the job id). Give `job` or `workflow`; a workflow dispatcher has no
+   * tracker, claim check or task cap (the workflow runs its own jobs).
+   * @default - none: `job` is required
+   */
+  readonly workflow?: IJobWorkflow;
 
   /**
    * Sources of events. More can be added with `addSource()`.
@@ -148,7 +160,16 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   public readonly function: lambda.IFunction;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
-  public readonly job: IFargateJob;
+  /**
+   * The job this dispatcher launches.
+   * @default - none for a workflow dispatcher
+   */
+  public readonly job?: IFargateJob;
+  /**
+   * The workflow this dispatcher starts.
+   * @default - none for a job dispatcher
+   */
+  public readonly workflow?: IJobWorkflow;
   /** `startedBy` of every task this dispatcher launches (≤ 128 characters). */
   public readonly startedBy: string;
   /**
@@ -176,7 +197,17 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   constructor(scope: Construct, id: string, props: JobDispatcherProps) {
     super(scope, id);
     this.props = props;
+    if (!props.job === !props.workflow) {
+      throw new Error('a JobDispatcher needs exactly one of job (a Fargate job per event) and workflow (an execution per event)');
+    }
+    if (props.workflow) {
+      for (const [name, given] of [['claimCheck', props.claimCheck?.enabled], ['maxConcurrentTasks', props.maxConcurrentTasks],
+        ['tracking', props.tracking?.tracksJobs]] as const) {
+        if (given) throw new Error(`${name} applies to job dispatchers; the workflow of ${this.node.path} runs its own jobs: remove ${name}`);
+      }
+    }
     this.job = props.job;
+    this.workflow = props.workflow;
     const timeout = props.timeout ?? Duration.minutes(1);
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     this.timeout = timeout;
@@ -203,7 +234,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Dispatcher of ${this.node.path}: launches its job's tasks`,
+      description: `Dispatcher of ${this.node.path}: ${props.job ? 'launches its job\'s tasks' : 'starts its workflow\'s executions'}`,
     });
     this.startedBy = `hc-${this.node.addr.slice(0, 16)}`;
 
@@ -211,22 +242,23 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'dispatch', 'dispatcher.lambda')),
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'dispatch', props.job ? 'dispatcher.lambda' : 'workflow-dispatcher.lambda')),
       timeout,
       memorySize: props.memorySize ?? 256,
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      description: `Launches ${props.job.node.path} tasks for queued events`,
+      description: props.job ? `Launches ${props.job.node.path} tasks for queued events` : `Starts ${props.workflow!.node.path} for queued events`,
       environment: {
         [DISPATCH_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig() }),
       },
     });
 
     this.logGroup.grantWrite(this.role);
-    props.job.grantRun(this.role);
+    props.job?.grantRun(this.role);
+    props.workflow?.stateMachine.grantStartExecution(this.role);
     this.deadLetterQueue.grantSendMessages(this.role);
-    if (props.maxConcurrentTasks !== undefined) {
+    if (props.job && props.maxConcurrentTasks !== undefined) {
       // Counting running tasks, and carrying deferred records over into the queue.
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['ecs:ListTasks'],
@@ -235,13 +267,13 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       }));
       this.queue.grantSendMessages(this.role);
     }
-    this.claimCheck = (props.claimCheck ?? ClaimCheck.s3())._bind(this);
+    this.claimCheck = props.job ? (props.claimCheck ?? ClaimCheck.s3())._bind(this) : undefined;
     if (this.claimCheck) {
       this.claimCheckBucket = this.claimCheck.bucket;
       this.grantClaimCheck(this.claimCheck);
     }
-    const tracking = props.tracking ?? JobTracking.enabled();
-    if (tracking.tracksJobs) {
+    const tracking = props.tracking ?? (props.job ? JobTracking.enabled() : JobTracking.disabled());
+    if (props.job && tracking.tracksJobs) {
       this.tracker = new JobTracker(this, 'Tracker', {
         ...tracking.options, job: props.job, startedBy: this.startedBy, retryQueue: this.queue, logRetention: props.logRetention,
       });
@@ -358,9 +390,10 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
     // SSE-KMS PutObject needs a data key, nothing more (a single-part PUT).
     bucket.encryptionKey?.grant(this.role, 'kms:GenerateDataKey');
-    iam.Grant.addToPrincipal({ grantee: this.job.taskRole, actions: ['s3:GetObject'], resourceArns: [objects] });
-    bucket.encryptionKey?.grantDecrypt(this.job.taskRole);
-    const taskPolicy = this.job.taskRole.node.tryFindChild('DefaultPolicy');
+    const job = this.job!;
+    iam.Grant.addToPrincipal({ grantee: job.taskRole, actions: ['s3:GetObject'], resourceArns: [objects] });
+    bucket.encryptionKey?.grantDecrypt(job.taskRole);
+    const taskPolicy = job.taskRole.node.tryFindChild('DefaultPolicy');
     if (taskPolicy) {
       acknowledgeWildcardResources(taskPolicy, [claimCheckWildcard(prefix, 's3:GetObject')]);
     }
@@ -395,20 +428,23 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
         },
       } : {}),
       queues: this.queueConfigs,
-      job: {
-        cluster: job.cluster.clusterArn,
-        taskDefinition: job.taskDefinition.taskDefinitionArn,
-        family: job.taskDefinition.family,
-        containerName: job.containerName,
-        subnets: job.subnetIds,
-        securityGroups: job.securityGroups.map((sg) => sg.securityGroupId),
-        ...(job.capacity.strategy
-          ? { capacityProviderStrategy: job.capacity.strategy.map((s) => ({ ...s })) }
-          : { launchType: 'FARGATE' as const }),
-        ...(job.capacity.fallbackToOnDemand ? { fallbackToOnDemand: true } : {}),
-        environment: job.launchEnvironment,
-        ...(job.launchCommand ? { command: job.launchCommand } : {}),
-      },
+      ...(this.workflow ? { workflow: { stateMachineArn: this.workflow.stateMachine.stateMachineArn } } : {}),
+      ...(job ? {
+        job: {
+          cluster: job.cluster.clusterArn,
+          taskDefinition: job.taskDefinition.taskDefinitionArn,
+          family: job.taskDefinition.family,
+          containerName: job.containerName,
+          subnets: job.subnetIds,
+          securityGroups: job.securityGroups.map((sg) => sg.securityGroupId),
+          ...(job.capacity.strategy
+            ? { capacityProviderStrategy: job.capacity.strategy.map((s) => ({ ...s })) }
+            : { launchType: 'FARGATE' as const }),
+          ...(job.capacity.fallbackToOnDemand ? { fallbackToOnDemand: true } : {}),
+          environment: job.launchEnvironment,
+          ...(job.launchCommand ? { command: job.launchCommand } : {}),
+        },
+      } : {}),
     };
     return Stack.of(this).toJsonString(config);
   }
@@ -416,6 +452,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   /** Every marker must be resolvable for the kinds of job the sources produce. */
   private validateFields(): string[] {
     const errors: string[] = [];
+    if (!this.job) return errors; // a workflow maps its input itself
     const mapped = [...Object.values(this.job.launchEnvironment), ...(this.job.launchCommand ?? [])];
     if (!this.claimCheck && mapped.some((t) => fieldsIn(t).includes('job.payloadUri'))) {
       errors.push(`the job ${this.job.node.path} uses JobField.payloadUri(), but the claim check of ${this.node.path} is disabled: `
@@ -455,17 +492,17 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     const parts: unknown[] = typeof resolved === 'string' ? [resolved] : resolved?.['Fn::Join']?.[1] ?? [];
     const estimate = DISPATCH_CONFIG_ENV.length + parts.reduce<number>((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) : 128), 0);
     if (estimate > 4096) {
-      return [`the dispatcher config for ${this.job.node.path} is about ${estimate} bytes, over Lambda's 4 KB environment limit: `
+      return [`the dispatcher config for ${(this.job ?? this.workflow)!.node.path} is about ${estimate} bytes, over Lambda's 4 KB environment limit: `
         + 'shorten the environment templates of the job (fewer or shorter JobField entries), or move static values into the task definition'];
     }
     return [];
   }
 
   private acknowledgeNagFindings(): void {
-    const family = this.job.taskDefinition.family;
+    const family = this.job?.taskDefinition.family;
     acknowledgeWildcardResources(this.role.node.findChild('DefaultPolicy'), [
       {
-        matches: (resource, actions) => actions.includes('ecs:RunTask')
+        matches: (resource, actions) => family !== undefined && actions.includes('ecs:RunTask')
           && resource.endsWith(`:task-definition/${family}:*`),
         reason: 'ecs:RunTask covers every revision of the job\'s task definition family (family:*) so a redeployed job keeps launching; it is conditioned on ecs:cluster.',
       },

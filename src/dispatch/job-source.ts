@@ -20,8 +20,11 @@ export interface IJobDispatcher extends IConstruct {
   readonly deadLetterQueue: sqs.IQueue;
   /** The dispatcher Lambda function. */
   readonly function: lambda.IFunction;
-  /** The job this dispatcher launches. */
-  readonly job: IFargateJob;
+  /**
+   * The job this dispatcher launches.
+   * @default - none when it starts a workflow
+   */
+  readonly job?: IFargateJob;
 }
 
 /** What a source tells the dispatcher when it is bound. */

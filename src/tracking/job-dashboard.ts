@@ -58,7 +58,7 @@ export class JobDashboard extends Construct {
         ],
         width: 12,
       }),
-      new cloudwatch.GraphWidget({
+      ...(d.job ? [new cloudwatch.GraphWidget({
         title: 'Running tasks (cluster, Container Insights)',
         left: [new cloudwatch.Metric({
           namespace: 'ECS/ContainerInsights',
@@ -69,7 +69,7 @@ export class JobDashboard extends Construct {
           label: 'running tasks',
         })],
         width: 12,
-      }),
+      })] : []),
     ];
     const outcomeWidgets = t ? [
       new cloudwatch.GraphWidget({

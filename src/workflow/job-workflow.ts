@@ -4,6 +4,8 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { JobIntegration, StepContext, WorkflowStep } from './workflow-step';
+import { JobDispatcher } from '../dispatch/job-dispatcher';
+import { IJobSource } from '../dispatch/job-source';
 import { acknowledgeWildcardResources } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 
@@ -88,6 +90,15 @@ export interface JobWorkflowProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Sources whose events start executions, through a `JobDispatcher` the
+   * workflow creates (one execution per job, named after the job id; the
+   * execution input is `{ job: { id, source, fields, event } }`). More can be
+   * added with `addSource()`.
+   * @default - none: start executions yourself
+   */
+  readonly sources?: IJobSource[];
 }
 
 /**
@@ -106,6 +117,7 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
   public readonly logKey: kms.Key;
   public readonly alarms: cloudwatch.Alarm[];
   private readonly tokenJobs = new Set<IFargateJob>();
+  private _dispatcher?: JobDispatcher;
 
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
     super(scope, id);
@@ -159,6 +171,21 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
       alarm('TimedOutAlarm', 'an execution timed out', this.stateMachine.metricTimedOut({ statistic: 'Sum', period: Duration.minutes(5) })),
     ];
     this.acknowledgeNagFindings();
+    for (const source of props.sources ?? []) this.addSource(source);
+  }
+
+  /**
+   * The dispatcher that starts executions for the sources.
+   * @default - none until a source is added
+   */
+  public get dispatcher(): JobDispatcher | undefined {
+    return this._dispatcher;
+  }
+
+  /** Starts an execution for every job `source` produces (the first source creates the dispatcher). */
+  public addSource(source: IJobSource): void {
+    this._dispatcher ??= new JobDispatcher(this, 'Dispatcher', { workflow: this });
+    this._dispatcher.addSource(source);
   }
 
   /**

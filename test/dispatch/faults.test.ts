@@ -204,7 +204,7 @@ describe('maxConcurrentTasks', () => {
     expect(rig.fake.runTaskCalls().map(keyOf)).toEqual(['a.txt', 'b.txt']);
     expect(rig.fake.calls[0]).toEqual({
       target: 'AmazonEC2ContainerServiceV20141113.ListTasks',
-      body: { cluster: rig.config.job.cluster, startedBy: rig.config.startedBy, desiredStatus: 'RUNNING', maxResults: 100 },
+      body: { cluster: rig.config.job!.cluster, startedBy: rig.config.startedBy, desiredStatus: 'RUNNING', maxResults: 100 },
     });
     expect(rig.logs.find((l) => l.message === 'batch done')).toEqual(expect.objectContaining({ launched: 2, deferred: 3 }));
   });

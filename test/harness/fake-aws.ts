@@ -128,6 +128,10 @@ export class FakeAws {
   public readonly objects = new Map<string, string>();
   /** Entries of every EventBridge PutEvents call. */
   public readonly events: Array<{ Source: string; DetailType: string; Detail: any; EventBusName?: string }> = [];
+  /** Step Functions executions started, by name. */
+  public readonly executions = new Map<string, { stateMachineArn: string; input: string; executionArn: string }>();
+  /** StartExecution calls that found an execution of that name. */
+  public startExecutionRepeats = 0;
   /** StopTask calls: task ARN and reason. */
   public readonly stopped: Array<{ task: string; reason?: string }> = [];
   public readonly faults: Fault[] = [];
@@ -251,6 +255,8 @@ export class FakeAws {
         void this.ecs(target.slice(ECS_TARGET.length + 1), body, req, res);
       } else if (target === 'AmazonSQS.SendMessage') {
         this.sendMessage(body, res);
+      } else if (target === 'AWSStepFunctions.StartExecution') {
+        this.startExecution(body, res);
       } else if (target === 'AWSEvents.PutEvents') {
         for (const e of body.Entries ?? []) this.events.push({ ...e, Detail: JSON.parse(e.Detail) });
         this.json(res, { FailedEntryCount: 0, Entries: (body.Entries ?? []).map((_: unknown, i: number) => ({ EventId: `event-${this.events.length}-${i}` })) }, '1.1');
@@ -429,6 +435,24 @@ export class FakeAws {
       MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex'),
       ...(input.MessageAttributes ? { MD5OfMessageAttributes: sqsAttributesMd5(input.MessageAttributes) } : {}),
     }, '1.0');
+  }
+
+  /** Names are unique per state machine: the same name and input while running returns the original; anything else is ExecutionAlreadyExists. */
+  private startExecution(input: any, res: http.ServerResponse): void {
+    const key = `${input.stateMachineArn}|${input.name}`;
+    const existing = this.executions.get(key);
+    if (existing) {
+      this.startExecutionRepeats++;
+      if (existing.input !== input.input) {
+        this.error(res, new ApiError(400, 'ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`), '1.0');
+        return;
+      }
+      this.json(res, { executionArn: existing.executionArn, startDate: 1795773600 }, '1.0');
+      return;
+    }
+    const executionArn = `${String(input.stateMachineArn).replace(':stateMachine:', ':execution:')}:${input.name}`;
+    this.executions.set(key, { stateMachineArn: input.stateMachineArn, input: input.input, executionArn });
+    this.json(res, { executionArn, startDate: 1795773600 }, '1.0');
   }
 
   private putObject(path: string, body: string, res: http.ServerResponse): void {

@@ -1,8 +1,10 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { FakeAws, FakeAwsOptions, SentMessage } from './fake-aws';
 import { QueueSimulator, QueueSimulatorOptions } from './queue-simulator';
 import { DispatchConfig, JobLaunchConfig } from '../../src/dispatch/dispatch-config';
 import { createClients } from '../../src/dispatch/runtime/clients';
 import { Dispatcher, LogFn } from '../../src/dispatch/runtime/dispatcher';
+import { sfnStartExecution } from '../../src/dispatch/runtime/start-execution';
 import type { BatchResponse, SqsEvent } from '../../src/dispatch/runtime/types';
 import { config as baseConfig, DISPATCH_QUEUE } from '../dispatch/runtime/fixtures';
 
@@ -17,6 +19,8 @@ export interface RigOptions {
   readonly retryMode?: 'standard' | 'adaptive';
   /** ECS request timeout. @default - the handler's (10 s) */
   readonly requestTimeoutMs?: number;
+  /** Start executions of this state machine instead of launching the job. @default - launch the job */
+  readonly stateMachineArn?: string;
 }
 
 /**
@@ -38,12 +42,15 @@ export class Rig {
   private readonly idle: Dispatcher[] = [];
 
   private constructor(public readonly fake: FakeAws, options: RigOptions) {
-    this.config = baseConfig({
+    const config = baseConfig({
       deadLetterQueueUrl: fake.queueUrl('dispatch-dlq'),
       dispatchQueueUrl: fake.queueUrl('dispatch'),
       claimCheck: { bucket: 'claims', endpoint: `${fake.url}/claims`, prefix: 'claim-check/' },
       ...options.config,
     }, options.job);
+    this.config = options.stateMachineArn
+      ? { ...config, job: undefined, claimCheck: undefined, workflow: { stateMachineArn: options.stateMachineArn } }
+      : config;
     this.queue = new QueueSimulator({ arn: DISPATCH_QUEUE, maxReceiveCount: this.config.maxReceiveCount, ...options.queue });
     fake.onMessage = (m) => {
       if (m.queueUrl === this.config.dispatchQueueUrl) this.queue.send(m.body, { delaySeconds: m.delaySeconds });
@@ -53,18 +60,22 @@ export class Rig {
     for (let i = 0; i < (options.instances ?? 5); i++) {
       const endpoint = fake.url;
       const common = { region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
-      this.idle.push(new Dispatcher(this.config, createClients({
-        ecs: {
-          ...common,
-          ...(options.retryMode ? { retryMode: options.retryMode } : {}),
-          ...(options.requestTimeoutMs
-            ? { requestHandler: { connectionTimeout: 3_000, requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }
-            : {}),
-        },
-        sqs: common,
-        log,
-        metrics: false,
-      })));
+      const startExecution = sfnStartExecution(new SFNClient(common));
+      this.idle.push(new Dispatcher(this.config, {
+        startExecution,
+        ...createClients({
+          ecs: {
+            ...common,
+            ...(options.retryMode ? { retryMode: options.retryMode } : {}),
+            ...(options.requestTimeoutMs
+              ? { requestHandler: { connectionTimeout: 3_000, requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }
+              : {}),
+          },
+          sqs: common,
+          log,
+          metrics: false,
+        }),
+      }));
     }
   }
 

@@ -19,7 +19,7 @@ beforeEach(async () => {
   tracker = new Tracker({
     version: 1,
     startedBy: rig.config.startedBy,
-    cluster: rig.config.job.cluster,
+    cluster: rig.config.job!.cluster,
     containerName: 'job',
     dispatchQueueUrl: rig.config.dispatchQueueUrl,
     failedJobsQueueUrl: rig.fake.queueUrl('failed-jobs'),

@@ -3,7 +3,7 @@ import { ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput } from
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import {
-  DISPATCH_CONFIG_VERSION, DispatchConfig, DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_REASON, DLQ_ATTR_RECEIVE_COUNT,
+  DISPATCH_CONFIG_VERSION, DispatchConfig, DLQ_ATTR_MESSAGE_ID, JobLaunchConfig, MAX_EXECUTION_INPUT_BYTES, DLQ_ATTR_REASON, DLQ_ATTR_RECEIVE_COUNT,
   DLQ_ATTR_SOURCE, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, ENVELOPE_KEY, ENVELOPE_VERSION, QueueConfig,
   TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID, TRACKING_ENV_RESERVE,
 } from '../dispatch-config';
@@ -33,6 +33,18 @@ class RetryableError extends Error {}
 
 /** A record left in the queue because the running-task cap is reached. */
 class DeferredError extends Error {}
+
+/**
+ * Starts an execution named `name` (Step Functions keeps names unique per
+ * state machine for 90 days); resolves to 'already-started' when one of that
+ * name exists.
+ */
+export type StartExecution = (stateMachineArn: string, name: string, input: string) => Promise<'started' | 'already-started'>;
+
+/** The execution name of a job: deterministic, so a redelivered event cannot start a second execution. */
+export function executionName(jobId: string): string {
+  return `hc-${createHash('sha256').update(jobId, 'utf8').digest('hex')}`;
+}
 
 /** Options of one batch. */
 export interface HandleOptions {
@@ -68,8 +80,11 @@ export function parseConfig(text: string | undefined): DispatchConfig {
   if (config.version !== DISPATCH_CONFIG_VERSION) {
     throw new Error(`dispatcher config version ${config.version} is not supported (expected ${DISPATCH_CONFIG_VERSION})`);
   }
-  for (const key of ['startedBy', 'deadLetterQueueUrl', 'dispatchQueueUrl', 'queues', 'job'] as const) {
+  for (const key of ['startedBy', 'deadLetterQueueUrl', 'dispatchQueueUrl', 'queues'] as const) {
     if (!config[key]) throw new Error(`dispatcher config has no '${key}'`);
+  }
+  if (!config.job === !config.workflow) {
+    throw new Error("dispatcher config needs exactly one of 'job' and 'workflow'");
   }
   if (!Array.isArray(config.queues)) {
     throw new Error('dispatcher config queues must be a list');
@@ -84,6 +99,8 @@ export interface DispatcherClients {
   readonly sqs: () => SQSClient;
   /** Writes claim-check documents; required when the config has a claim check. */
   readonly putObject?: PutObject;
+  /** Starts a workflow execution; required when the config has a workflow. */
+  readonly startExecution?: StartExecution;
   readonly log?: LogFn;
   /** Set to false to skip the EMF metric lines (tests). @default true */
   readonly metrics?: boolean;
@@ -124,6 +141,9 @@ export class Dispatcher {
     this.log = clients.log ?? jsonLog;
     if (config.claimCheck && !clients.putObject) {
       throw new Error('dispatcher config has a claim check but no putObject client was given');
+    }
+    if (config.workflow && !clients.startExecution) {
+      throw new Error('dispatcher config has a workflow but no startExecution client was given');
     }
   }
 
@@ -205,6 +225,9 @@ export class Dispatcher {
       this.log('INFO', 'record skipped', { messageId: record.messageId, reason: normalized.reason });
       return { status: 'skipped', reason: normalized.reason };
     }
+    if (this.config.workflow) {
+      return this.startWorkflows(normalized.jobs);
+    }
     // Resolve every job first so that a permanent error dead-letters the record
     // before any of its jobs launches. A relaunch comes with its overrides.
     const prepared = normalized.jobs.map((job) => ({
@@ -236,15 +259,39 @@ export class Dispatcher {
     return { status: 'launched', jobs: prepared.map((p) => p.job.id) };
   }
 
+  /** One execution per job, named after the job id; an existing execution of that name means it started before. */
+  private async startWorkflows(jobs: Job[]): Promise<RecordOutcome> {
+    const arn = this.config.workflow!.stateMachineArn;
+    const inputs = jobs.map((job) => {
+      const input = JSON.stringify({ job: { id: job.id, source: job.source, fields: job.fields, event: job.event } });
+      const size = Buffer.byteLength(input, 'utf8');
+      if (size > MAX_EXECUTION_INPUT_BYTES) {
+        throw new PermanentError(`workflow input is ${size} bytes, over the Step Functions limit of ${MAX_EXECUTION_INPUT_BYTES}: `
+          + 'keep large payloads in S3 and send their URI');
+      }
+      return { job, input, name: executionName(job.id) };
+    });
+    const results = await Promise.allSettled(inputs.map(async ({ job, input, name }) => {
+      const result = await this.clients.startExecution!(arn, name, input);
+      this.log('INFO', result === 'started' ? 'workflow started' : 'workflow already started', { jobId: job.id, executionName: name });
+    }));
+    const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`job ${inputs[i].job.id}: ${errorText(r.reason)}`] : []);
+    if (failed.length > 0) {
+      this.countFailure('error');
+      throw new RetryableError(failed.join('; '));
+    }
+    return { status: 'launched', jobs: jobs.map((j) => j.id) };
+  }
+
   /** Overrides (and claim-check document) of a job; throws `PermanentError` when it can never launch. */
   public prepare(job: Job): PreparedJob {
-    return prepareJob(this.config.job, job, this.config.claimCheck, this.config.tracking ? TRACKING_ENV_RESERVE : 0);
+    return prepareJob(this.jobConfig, job, this.config.claimCheck, this.config.tracking ? TRACKING_ENV_RESERVE : 0);
   }
 
   /** The exact RunTask input for attempt `attempt` of `job`. */
   public runTaskInput(job: Job, attempt: number, capacity: CapacityChoice = 'primary',
     mapped: TaskOverrides | undefined = this.prepare(job).overrides, context: LaunchContext = { run: 1 }): RunTaskCommandInput {
-    const c = this.config.job;
+    const c = this.jobConfig;
     const overrides = this.config.tracking
       ? withTrackingEnv(mapped, c.containerName, {
         [ENV_JOB_ID]: job.id,
@@ -285,7 +332,7 @@ export class Dispatcher {
    * found again instead of launched twice; the last steps are new tokens.
    */
   public attemptPlan(first: number, receiveCount: number): Array<{ attempt: number; capacity: CapacityChoice }> {
-    const stride = this.config.job.fallbackToOnDemand ? 2 : 1;
+    const stride = this.jobConfig.fallbackToOnDemand ? 2 : 1;
     return Array.from({ length: stride * Math.max(1, receiveCount) }, (_, i) => ({
       attempt: first + i,
       capacity: stride === 2 && i % 2 === 1 ? 'on-demand' as const : 'primary' as const,
@@ -349,6 +396,11 @@ export class Dispatcher {
     return undefined;
   }
 
+  private get jobConfig(): JobLaunchConfig {
+    if (!this.config.job) throw new Error('this dispatcher starts workflows: it has no job to launch');
+    return this.config.job;
+  }
+
   /** Counts the tasks this dispatcher started that have not stopped yet. */
   private async launchBudget(): Promise<LaunchBudget | Error | undefined> {
     const cap = this.config.maxConcurrentTasks;
@@ -358,7 +410,7 @@ export class Dispatcher {
     try {
       do {
         const page = await this.clients.ecs.send(new ListTasksCommand({
-          cluster: this.config.job.cluster,
+          cluster: this.jobConfig.cluster,
           startedBy: this.config.startedBy,
           desiredStatus: 'RUNNING',
           maxResults: 100,

@@ -89,7 +89,7 @@ describe('normalization and input mapping never fail with anything but a reason'
       expect(Number.isInteger(result.attempt) && result.attempt >= 1).toBe(true);
       for (const job of result.jobs) {
         expect(job.id).toMatch(/^.{1,128}$/s);
-        const launch = { ...config().job, environment: { [field]: JOB_ENV[field as keyof typeof JOB_ENV] } };
+        const launch = { ...config().job!, environment: { [field]: JOB_ENV[field as keyof typeof JOB_ENV] } };
         try {
           const prepared = prepareJob(launch, job, claimCheck ? CLAIM_CHECK : undefined);
           expect(overridesSize(prepared.overrides)).toBeLessThanOrEqual(MAX_OVERRIDES_CHARS);
