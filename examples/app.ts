@@ -3,6 +3,7 @@ import { EventBridgeToFargateStack } from './eventbridge-to-fargate';
 import { HybridServiceStack } from './hybrid-service';
 import { nagFindings } from './nag';
 import { S3ToFargateStack } from './s3-to-fargate';
+import { S3WorkflowStack } from './s3-workflow';
 import { SqsToFargateStack } from './sqs-to-fargate';
 
 /** Every example stack, in one app. */
@@ -10,6 +11,7 @@ export function buildExamplesApp(app: App = new App()): App {
   new S3ToFargateStack(app, 'S3ToFargateExample');
   new SqsToFargateStack(app, 'SqsToFargateExample');
   new EventBridgeToFargateStack(app, 'EventBridgeToFargateExample');
+  new S3WorkflowStack(app, 'S3WorkflowExample');
   // Access logging needs the region (its log-delivery principal differs by
   // region); the account stays unresolved, so synth needs no credentials.
   new HybridServiceStack(app, 'HybridServiceExample', { env: { region: app.node.tryGetContext('region') ?? 'eu-west-1' } });

@@ -1,5 +1,7 @@
 import { App, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
-import { ClaimCheck, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobVpc, S3Source } from '../src';
+import {
+  ClaimCheck, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration, JobVpc, JobWorkflow, S3Source, WorkflowStep,
+} from '../src';
 import { IMAGE } from './helpers';
 import { buildExamplesApp } from '../examples/app';
 import { nagFindings } from '../examples/nag';
@@ -71,7 +73,29 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
     expect(nagFindings(stacks[1]).map((f) => `${f.rule} at ${f.path}`).filter((f) => !f.includes('/Route/'))).toEqual([]);
   });
 
-  test.each(['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample'])('example %s', (name) => {
+  test('JobWorkflow with a Lambda step, a .sync job, a task-token job, a Map and a source', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Flow');
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async(e)=>e'),
+    });
+    const job = new FargateJob(stack, 'Job', { image: IMAGE });
+    const bucket = new s3.Bucket(stack, 'Input', { enforceSSL: true, serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }) });
+    new JobWorkflow(stack, 'Workflow', {
+      steps: [
+        WorkflowStep.lambda(fn, { name: 'Check' }),
+        WorkflowStep.job(job, { name: 'Run' }),
+        WorkflowStep.job(job, { name: 'Approve', integration: JobIntegration.TASK_TOKEN }),
+        WorkflowStep.map('$.items', [WorkflowStep.lambda(fn, { name: 'Item' })], { name: 'Each' }),
+      ],
+      sources: [new S3Source(bucket)],
+    });
+    app.synth();
+    // the function and the bucket are the caller's: only their own findings remain
+    expect(nagFindings(stack).map((f) => `${f.rule} at ${f.path}`).filter((f) => !f.includes('/Fn/') && !f.includes('/Logs/'))).toEqual([]);
+  });
+
+  test.each(['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample', 'S3WorkflowExample'])('example %s', (name) => {
     const app = buildExamplesApp(new App());
     app.synth();
     expect(nagFindings(app.node.findChild(name)).map((f) => `${f.rule} at ${f.path}`)).toEqual([]);

@@ -111,7 +111,9 @@ export interface JobWorkflowProps {
  * job, named after the job id, so a redelivered event cannot start a second).
  */
 export class JobWorkflow extends Construct implements IJobWorkflow {
-  public readonly stateMachine: sfn.StateMachine;
+  public readonly stateMachine: sfn.IStateMachine;
+  /** The role the state machine runs as. */
+  public readonly role: iam.IRole;
   public readonly logGroup: logs.LogGroup;
   /** Key of the execution log. */
   public readonly logKey: kms.Key;
@@ -146,12 +148,14 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+    const machine = new sfn.StateMachine(this, 'Resource', {
       definitionBody: sfn.DefinitionBody.fromChainable(init),
       timeout: props.timeout ?? Duration.hours(24),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: props.logLevel ?? sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    this.stateMachine = machine;
+    this.role = machine.role;
     for (const job of this.tokenJobs) this.grantTaskResponse(job.taskRole);
 
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
@@ -203,7 +207,7 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
   }
 
   private acknowledgeNagFindings(): void {
-    const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
     if (policy) {
       acknowledgeWildcardResources(policy, [
         {

@@ -1,14 +1,42 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildExamplesApp } from '../../examples/app';
+import { localDefinition, runLocally } from '../workflow/local';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
 describe('example stacks', () => {
   const app = buildExamplesApp(new App());
-  const stacks = ['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample'];
+  const stacks = ['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample', 'S3WorkflowExample'];
 
   test.each(stacks)('%s matches its snapshot', (name) => {
     const stack = app.node.findChild(name) as any;
     expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+  });
+
+  test('the workflow example is valid ASL and its paths line up: validate → split (.sync) → list → count each part → summarize', async () => {
+    const template = Template.fromStack(app.node.findChild('S3WorkflowExample') as any);
+    const definition = localDefinition(template);
+    expect(aslValidator(definition)).toMatchObject({ isValid: true, errors: [] });
+    const calls: Record<string, any[]> = {};
+    const h = (name: string, f: (input: any) => any) => async (input: any) => {
+      (calls[name] ??= []).push(input);
+      return f(input);
+    };
+    const run = await runLocally(definition, { job: { id: 'job-1', source: 's3', fields: { 's3.bucket': 'in', 's3.key': 'incoming/a.csv' }, event: {} } }, {
+      'Validate': h('Validate', () => ({ Payload: { bucket: 'in', key: 'incoming/a.csv', outputPrefix: 'parts/job-1/' } })),
+      'Split': h('Split', () => ({ TaskArn: 't', StopCode: 'EssentialContainerExited', StoppedReason: 'done' })),
+      'List parts': h('List parts', () => ({ Payload: { items: ['parts/job-1/part-aa', 'parts/job-1/part-ab'] } })),
+      'Count lines': h('Count lines', (input) => ({ Payload: { key: input.Payload, lines: 100 } })),
+      'Summarize': h('Summarize', (input) => ({ Payload: { parts: input.Payload.steps.Each_part.length } })),
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.path).toEqual(['Init', 'Validate', 'Split', 'List parts', 'Each part', 'Count lines', 'Count lines', 'Summarize', 'Done']);
+    expect(calls.Split[0].Overrides.ContainerOverrides[0].Environment).toEqual([
+      { Name: 'INPUT_BUCKET', Value: 'in' }, { Name: 'INPUT_KEY', Value: 'incoming/a.csv' }, { Name: 'OUTPUT_PREFIX', Value: 'parts/job-1/' },
+    ]);
+    expect(run.output.steps.Summarize).toEqual({ result: { parts: 2 } });
   });
 
   test('the hybrid service example: nginx on / and two Lambda routes on the same listener', () => {

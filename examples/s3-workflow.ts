@@ -1,0 +1,142 @@
+import {
+  App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_lambda as lambda,
+  aws_logs as logs, aws_s3 as s3, aws_sns as sns,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { secureBucketProps } from './s3-to-fargate';
+import { FargateJob, JobWorkflow, S3Source, WorkflowStep } from '../src';
+
+/**
+ * An upload starts a workflow: a Lambda validates the object → a Fargate job
+ * splits it into parts of 100 lines (`.sync`) → a Lambda lists the parts → a
+ * Map counts the lines of each part with a Lambda → a Lambda publishes the
+ * summary to an SNS topic. Large data stays in S3; the state carries keys.
+ */
+export class S3WorkflowStack extends Stack {
+  public readonly workflow: JobWorkflow;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', secureBucketProps());
+    const input = new s3.Bucket(this, 'Input', { ...secureBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'input/' });
+    const parts = new s3.Bucket(this, 'Parts', { ...secureBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'parts/' });
+    const summaryKey = new kms.Key(this, 'SummaryKey', { enableKeyRotation: true, description: 'Encrypts the summary topic' });
+    const summaries = new sns.Topic(this, 'Summaries', { masterKey: summaryKey, enforceSSL: true });
+
+    const split = new FargateJob(this, 'SplitJob', {
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-cli/aws-cli:latest'),
+      entryPoint: ['/bin/sh', '-c'],
+      command: [
+        'set -eu; mkdir -p /tmp/parts; aws s3 cp "s3://$INPUT_BUCKET/$INPUT_KEY" /tmp/input; '
+        + 'split -l 100 /tmp/input /tmp/parts/part-; aws s3 cp --recursive /tmp/parts "s3://$PARTS_BUCKET/$OUTPUT_PREFIX"',
+      ],
+      environment: { PARTS_BUCKET: parts.bucketName },
+    });
+    input.grantRead(split.taskRole);
+    parts.grantPut(split.taskRole, 'parts/*');
+
+    const validate = routeFunction(this, 'Validate', VALIDATE, {});
+    const list = routeFunction(this, 'ListParts', LIST, { PARTS_BUCKET: parts.bucketName });
+    parts.grantRead(list, 'parts/*');
+    const count = routeFunction(this, 'CountLines', COUNT, { PARTS_BUCKET: parts.bucketName });
+    parts.grantRead(count, 'parts/*');
+    const summarize = routeFunction(this, 'Summarize', SUMMARIZE, { TOPIC_ARN: summaries.topicArn });
+    // Publishing to a KMS-encrypted topic needs a data key: exactly these actions.
+    summarize.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [summaries.topicArn] }));
+    summaryKey.grant(summarize, 'kms:GenerateDataKey', 'kms:Decrypt');
+
+    this.workflow = new JobWorkflow(this, 'Workflow', {
+      steps: [
+        WorkflowStep.lambda(validate, { name: 'Validate' }),
+        WorkflowStep.job(split, {
+          name: 'Split',
+          environment: {
+            INPUT_BUCKET: '$.steps.Validate.result.bucket',
+            INPUT_KEY: '$.steps.Validate.result.key',
+            OUTPUT_PREFIX: '$.steps.Validate.result.outputPrefix',
+          },
+        }),
+        WorkflowStep.lambda(list, { name: 'List parts' }),
+        WorkflowStep.map('$.steps.List_parts.result.items', [WorkflowStep.lambda(count, { name: 'Count lines' })], { name: 'Each part', maxConcurrency: 10 }),
+        WorkflowStep.lambda(summarize, { name: 'Summarize' }),
+      ],
+      sources: [new S3Source(input, { prefix: 'incoming/' })],
+    });
+
+    const why = 'The job and functions read whichever object was uploaded, and the parts the job writes under parts/: object keys are unknown at deploy time.';
+    for (const principal of [split.taskRole, list.role!, count.role!]) {
+      Validations.of(principal).acknowledge(
+        ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*',
+          `Resource::<${this.getLogicalId(input.node.defaultChild as any)}.Arn>/*`,
+          `Resource::<${this.getLogicalId(parts.node.defaultChild as any)}.Arn>/parts/*`].map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason: why })),
+      );
+    }
+    Validations.of(split.taskDefinition).acknowledge({ id: 'AwsSolutions-ECS2', reason: 'PARTS_BUCKET is a bucket name, not a secret; per-execution values come as overrides.' });
+  }
+}
+
+const VALIDATE = `exports.handler = async (state) => {
+  const { fields, id } = state.job;
+  const key = fields['s3.key'];
+  if (!/\\.(csv|txt)$/.test(key)) {
+    const e = new Error('only .csv and .txt files are processed, got ' + key);
+    e.name = 'InvalidInput';
+    throw e;
+  }
+  return { bucket: fields['s3.bucket'], key, outputPrefix: 'parts/' + id + '/' };
+};`;
+
+const LIST = `const { S3Client, ListObjectsV2Command } = require('@aws-sdk/client-s3');
+const s3 = new S3Client({});
+exports.handler = async (state) => {
+  const prefix = state.steps.Validate.result.outputPrefix;
+  const res = await s3.send(new ListObjectsV2Command({ Bucket: process.env.PARTS_BUCKET, Prefix: prefix, MaxKeys: 1000 }));
+  return { items: (res.Contents || []).map((o) => o.Key) };
+};`;
+
+const COUNT = `const { S3Client, GetObjectCommand } = require('@aws-sdk/client-s3');
+const s3 = new S3Client({});
+exports.handler = async (key) => {
+  const res = await s3.send(new GetObjectCommand({ Bucket: process.env.PARTS_BUCKET, Key: key }));
+  const text = await res.Body.transformToString();
+  return { key, lines: text.split('\\n').filter((l) => l.length > 0).length };
+};`;
+
+const SUMMARIZE = `const { SNSClient, PublishCommand } = require('@aws-sdk/client-sns');
+const sns = new SNSClient({});
+exports.handler = async (state) => {
+  const parts = state.steps.Each_part.map((p) => p.result);
+  const summary = { jobId: state.job.id, object: state.steps.Validate.result.key, parts: parts.length, lines: parts.reduce((n, p) => n + p.lines, 0) };
+  await sns.send(new PublishCommand({ TopicArn: process.env.TOPIC_ARN, Message: JSON.stringify(summary) }));
+  return summary;
+};`;
+
+/** A step function with its own role (its log group and X-Ray) and a log group with retention. */
+function routeFunction(scope: Construct, id: string, code: string, environment: Record<string, string>): lambda.Function {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  const fn = new lambda.Function(scope, id, {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline(code),
+    memorySize: 256,
+    timeout: Duration.seconds(30),
+    tracing: lambda.Tracing.ACTIVE,
+    environment,
+    logGroup,
+    role,
+  });
+  Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.' });
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason: 'Invoked synchronously by the workflow only: a failed invocation fails the step, which is retried and then caught by the workflow.',
+  });
+  return fn;
+}
+
+if (require.main === module) {
+  new S3WorkflowStack(new App(), 'S3WorkflowExample');
+}
