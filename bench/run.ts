@@ -316,6 +316,12 @@ async function main() {
   const rate = Number(process.env.BENCH_RATE ?? 20);
   const burst = Number(process.env.BENCH_BURST ?? 20);
   const jobs = Number(process.env.BENCH_JOBS ?? 2000);
+  if (only?.includes('throughput')) {
+    const t = await measureThroughput(jobs, rate, burst);
+    console.log(`throughputRatio ${(t.launched / (t.elapsedMs / 1000) / rate).toFixed(3)} (${t.launched} in ${(t.elapsedMs / 1000).toFixed(1)} s, `
+      + `${t.stats.throttled} throttled, lost ${t.lost}, duplicates ${t.duplicates})`);
+    return;
+  }
 
   console.log('measuring module init (fresh processes) ...');
   const init = measureInit(15);

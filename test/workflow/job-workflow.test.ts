@@ -173,6 +173,28 @@ describe('executed locally (aws-local-stepfunctions)', () => {
   });
 });
 
+describe('parallel branches', () => {
+  test('each branch (a step or a chain) runs; the results are a list in branch order', async () => {
+    const stack = new Stack(new App(), 'Par');
+    new JobWorkflow(stack, 'Flow', {
+      steps: [WorkflowStep.parallel([
+        WorkflowStep.lambda(fn(stack, 'A'), { name: 'A' }),
+        WorkflowStep.chain([WorkflowStep.lambda(fn(stack, 'B1'), { name: 'B1' }), WorkflowStep.lambda(fn(stack, 'B2'), { name: 'B2' })]),
+      ], { name: 'Both' })],
+    });
+    const definition = localDefinition(Template.fromStack(stack));
+    expect(aslValidator(definition)).toMatchObject({ isValid: true, errors: [] });
+    const run = await runLocally(definition, { n: 1 }, {
+      A: async () => ({ Payload: 'a' }),
+      B1: async () => ({ Payload: 'b1' }),
+      B2: async (input) => ({ Payload: `${input.Payload.result}+b2` }),
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.output.steps.Both).toEqual([{ result: 'a' }, { result: 'b1+b2' }]);
+    expect(definition.States.Both.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Report failure' }]);
+  });
+});
+
 describe('the state machine resource', () => {
   const { template, workflow, job, stack } = pipeline();
   const id = (type: string, prefix: string) => resourceNamed(template, type, prefix).id;
