@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FakeAws } from '../harness/fake-aws';
 import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE } from './runtime/fixtures';
-import { CLUSTER, STARTED_BY, taskStopped } from '../tracking/runtime/events';
+import { taskStopped, trackerConfig } from '../tracking/runtime/events';
 
 /**
  * Runs the shipped bundle (assets/dispatch/dispatcher.lambda/index.js) in a
@@ -14,20 +14,14 @@ import { CLUSTER, STARTED_BY, taskStopped } from '../tracking/runtime/events';
  */
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'dispatch', 'dispatcher.lambda', 'index.js');
 
-function runBundle(fake: FakeAws, event: unknown, job: Parameters<typeof config>[1] = {}): Promise<any> {
-  const script = `require(${JSON.stringify(BUNDLE)}).handler(JSON.parse(process.env.EVENT)).then((r) => process.stdout.write('RESULT ' + JSON.stringify(r)))`;
-  const dispatchConfig = config({
-    // the SQS client sends to the queue URL's host, so queue URLs point at the fake
-    deadLetterQueueUrl: fake.queueUrl('dispatch-dlq'),
-    dispatchQueueUrl: fake.queueUrl('dispatch'),
-    claimCheck: { bucket: 'claims', endpoint: `${fake.url}/claims`, prefix: 'claim-check/' },
-  }, job);
+/** Runs `handler(event)` of a bundle in a fresh Node process with Lambda-like environment variables pointing at the fake. */
+function runInNode(bundle: string, fake: FakeAws, event: unknown, env: Record<string, string>): Promise<{ result: any; logs: any[] }> {
+  const script = `require(${JSON.stringify(bundle)}).handler(JSON.parse(process.env.EVENT)).then((r) => process.stdout.write('RESULT ' + JSON.stringify(r)))`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['-e', script], {
       env: {
         PATH: process.env.PATH,
         EVENT: JSON.stringify(event),
-        HC_DISPATCH_CONFIG: JSON.stringify(dispatchConfig),
         AWS_REGION: 'eu-west-1',
         // how Lambda hands the function its role's credentials
         AWS_ACCESS_KEY_ID: 'ASIAFAKE',
@@ -35,6 +29,8 @@ function runBundle(fake: FakeAws, event: unknown, job: Parameters<typeof config>
         AWS_SESSION_TOKEN: 'session',
         AWS_ENDPOINT_URL_ECS: fake.url,
         AWS_ENDPOINT_URL_SQS: fake.url,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: fake.url,
+        ...env,
       },
       timeout: 30_000,
     }, (err, stdout, stderr) => {
@@ -45,46 +41,32 @@ function runBundle(fake: FakeAws, event: unknown, job: Parameters<typeof config>
   });
 }
 
+function runBundle(fake: FakeAws, event: unknown, job: Parameters<typeof config>[1] = {}) {
+  const dispatchConfig = config({
+    // the SQS client sends to the queue URL's host, so queue URLs point at the fake
+    deadLetterQueueUrl: fake.queueUrl('dispatch-dlq'),
+    dispatchQueueUrl: fake.queueUrl('dispatch'),
+    claimCheck: { bucket: 'claims', endpoint: `${fake.url}/claims`, prefix: 'claim-check/' },
+  }, job);
+  return runInNode(BUNDLE, fake, event, { HC_DISPATCH_CONFIG: JSON.stringify(dispatchConfig) });
+}
+
 const TRACKER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'tracking', 'tracker.lambda', 'index.js');
 
 describe('the bundled tracker', () => {
   test('classifies a stopped task, publishes Job Succeeded through the real EventBridge client, and retries an interruption', async () => {
     const fake = await FakeAws.start();
     try {
-      const trackerConfig = {
-        version: 1,
-        startedBy: STARTED_BY,
-        cluster: CLUSTER,
-        containerName: 'job',
-        dispatchQueueUrl: fake.queueUrl('dispatch'),
-        failedJobsQueueUrl: fake.queueUrl('failed-jobs'),
-        retryAttempts: 2,
-        retryableOutcomes: ['INTERRUPTED', 'FAILED_TO_START'],
-        eventBusName: 'default',
-      };
       const event = {
         Records: [
           { messageId: 'ok', body: JSON.stringify(taskStopped()), eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:tracker' },
           { messageId: 'spot', body: JSON.stringify(taskStopped({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', job: {} })), eventSourceARN: 'x' },
         ],
       };
-      const script = `require(${JSON.stringify(TRACKER_BUNDLE)}).handler(JSON.parse(process.env.EVENT)).then((r) => process.stdout.write('RESULT ' + JSON.stringify(r)))`;
-      const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['-e', script], {
-        env: {
-          PATH: process.env.PATH,
-          EVENT: JSON.stringify(event),
-          HC_TRACKER_CONFIG: JSON.stringify(trackerConfig),
-          AWS_REGION: 'eu-west-1',
-          AWS_ACCESS_KEY_ID: 'ASIAFAKE',
-          AWS_SECRET_ACCESS_KEY: 'fake',
-          AWS_SESSION_TOKEN: 'session',
-          AWS_ENDPOINT_URL_ECS: fake.url,
-          AWS_ENDPOINT_URL_SQS: fake.url,
-          AWS_ENDPOINT_URL_EVENTBRIDGE: fake.url,
-        },
-        timeout: 30_000,
-      }, (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out))));
-      expect(stdout).toContain('RESULT {"batchItemFailures":[]}');
+      const { result } = await runInNode(TRACKER_BUNDLE, fake, event, {
+        HC_TRACKER_CONFIG: JSON.stringify(trackerConfig((name) => fake.queueUrl(name))),
+      });
+      expect(result).toEqual({ batchItemFailures: [] });
       expect(fake.events.map((e) => [e.DetailType, e.Detail.jobId, e.Detail.outcome])).toEqual([['Job Succeeded', 'job-1', 'SUCCEEDED']]);
       expect(fake.messages.map((m) => [m.queueUrl, JSON.parse(m.body).hybridCompute.relaunch.run])).toEqual([[fake.queueUrl('dispatch'), 2]]);
     } finally {

@@ -1,10 +1,10 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { JobOutcome } from '../../src';
 import { Tracker } from '../../src/tracking/runtime/tracker';
 import { s3Record } from '../dispatch/runtime/fixtures';
 import { Rig } from '../harness/rig';
+import { trackerConfig } from './runtime/events';
 
 /**
  * The retry path end to end: the dispatcher launches through the fake ECS
@@ -16,17 +16,9 @@ let tracker: Tracker;
 beforeEach(async () => {
   rig = await Rig.start({ config: { tracking: true }, queue: { msPerSecond: 5 } });
   const common = { region: 'eu-west-1', endpoint: rig.fake.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
-  tracker = new Tracker({
-    version: 1,
-    startedBy: rig.config.startedBy,
-    cluster: rig.config.job!.cluster,
-    containerName: 'job',
-    dispatchQueueUrl: rig.config.dispatchQueueUrl,
-    failedJobsQueueUrl: rig.fake.queueUrl('failed-jobs'),
-    retryAttempts: 2,
-    retryableOutcomes: [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START],
-    eventBusName: 'default',
-  }, { ecs: new ECSClient(common), sqs: new SQSClient(common), events: new EventBridgeClient(common), log: () => undefined, metrics: false });
+  tracker = new Tracker(trackerConfig((name) => rig.fake.queueUrl(name), {
+    startedBy: rig.config.startedBy, cluster: rig.config.job!.cluster, dispatchQueueUrl: rig.config.dispatchQueueUrl,
+  }), { ecs: new ECSClient(common), sqs: new SQSClient(common), events: new EventBridgeClient(common), log: () => undefined, metrics: false });
 });
 afterEach(() => rig.close());
 

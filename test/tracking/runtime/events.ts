@@ -3,6 +3,9 @@
  * (Amazon ECS developer guide, "Amazon ECS task state change events"; the
  * fields a Fargate task carries).
  */
+import { JobOutcome } from '../../../src/tracking/job-outcome';
+import type { TrackerConfig } from '../../../src/tracking/tracking-config';
+
 export const CLUSTER = 'arn:aws:ecs:eu-west-1:111122223333:cluster/jobs';
 export const STARTED_BY = 'hc-0123456789abcdef';
 
@@ -88,5 +91,21 @@ export function taskStopped(t: StoppedTask = {}) {
       updatedAt: '2026-11-27T10:05:00.000Z',
       version: 5,
     },
+  };
+}
+
+/** A tracker config whose queues live on the fake endpoint at `queueUrl`. */
+export function trackerConfig(queueUrl: (name: string) => string, overrides: Partial<TrackerConfig> = {}): TrackerConfig {
+  return {
+    version: 1,
+    startedBy: STARTED_BY,
+    cluster: CLUSTER,
+    containerName: 'job',
+    dispatchQueueUrl: queueUrl('dispatch'),
+    failedJobsQueueUrl: queueUrl('failed-jobs'),
+    retryAttempts: 2,
+    retryableOutcomes: [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START],
+    eventBusName: 'default',
+    ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { CLUSTER, STARTED_BY, taskStopped } from './events';
+import { CLUSTER, STARTED_BY, taskStopped, trackerConfig } from './events';
 import { JobOutcome } from '../../../src';
 import { Tracker } from '../../../src/tracking/runtime/tracker';
 import { TrackerConfig } from '../../../src/tracking/tracking-config';
@@ -17,19 +17,7 @@ afterEach(() => fake.close());
 
 function tracker(overrides: Partial<TrackerConfig> = {}, extra: { now?: () => number; metrics?: boolean } = {}) {
   const common = { region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 };
-  const config: TrackerConfig = {
-    version: 1,
-    startedBy: STARTED_BY,
-    cluster: CLUSTER,
-    containerName: 'job',
-    dispatchQueueUrl: fake.queueUrl('dispatch'),
-    failedJobsQueueUrl: fake.queueUrl('failed-jobs'),
-    retryAttempts: 2,
-    retryableOutcomes: [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START],
-    eventBusName: 'default',
-    ...overrides,
-  };
-  return new Tracker(config, {
+  return new Tracker(trackerConfig((name) => fake.queueUrl(name), overrides), {
     ecs: new ECSClient(common),
     sqs: new SQSClient(common),
     events: new EventBridgeClient(common),
