@@ -1,5 +1,6 @@
-import { App, Duration, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { App, Duration, Stack, StackProps, aws_ecs as ecs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { exampleFunction } from './example-function';
 import { HybridService } from '../src';
 
 /**
@@ -33,6 +34,10 @@ export class HybridServiceStack extends Stack {
   }
 }
 
+function routeFunction(scope: Construct, id: string, code: string) {
+  return exampleFunction(scope, id, code, { timeout: Duration.seconds(5), invokedSynchronouslyBy: 'the load balancer' });
+}
+
 const HEALTH = `exports.handler = async () => ({
   statusCode: 200,
   headers: { 'content-type': 'application/json' },
@@ -49,33 +54,6 @@ const ECHO = `exports.handler = async (event) => ({
     body: event.isBase64Encoded ? Buffer.from(event.body || '', 'base64').toString('utf8') : event.body || null,
   }),
 });`;
-
-/** A function with its own role (its log group and X-Ray only) and a log group with retention. */
-function routeFunction(scope: Construct, id: string, code: string): lambda.Function {
-  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
-  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-  logGroup.grantWrite(role);
-  const fn = new lambda.Function(scope, id, {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    architecture: lambda.Architecture.ARM_64,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline(code),
-    memorySize: 256,
-    timeout: Duration.seconds(5),
-    tracing: lambda.Tracing.ACTIVE,
-    logGroup,
-    role,
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
-  });
-  Validations.of(fn).acknowledge({
-    id: 'Serverless-LambdaDLQ',
-    reason: 'Invoked synchronously by the load balancer only: a failed request is answered with a 502, there is no event to keep.',
-  });
-  return fn;
-}
 
 if (require.main === module) {
   new HybridServiceStack(new App(), 'HybridServiceExample', { env: { region: 'eu-west-1' } });

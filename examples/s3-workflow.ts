@@ -1,8 +1,6 @@
-import {
-  App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_lambda as lambda,
-  aws_logs as logs, aws_s3 as s3, aws_sns as sns,
-} from 'aws-cdk-lib';
+import { App, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { exampleFunction } from './example-function';
 import { secureBucketProps } from './s3-to-fargate';
 import { FargateJob, JobWorkflow, S3Source, WorkflowStep } from '../src';
 
@@ -112,29 +110,8 @@ exports.handler = async (state) => {
   return summary;
 };`;
 
-/** A step function with its own role (its log group and X-Ray) and a log group with retention. */
-function routeFunction(scope: Construct, id: string, code: string, environment: Record<string, string>): lambda.Function {
-  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-  logGroup.grantWrite(role);
-  const fn = new lambda.Function(scope, id, {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    architecture: lambda.Architecture.ARM_64,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline(code),
-    memorySize: 256,
-    timeout: Duration.seconds(30),
-    tracing: lambda.Tracing.ACTIVE,
-    environment,
-    logGroup,
-    role,
-  });
-  Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.' });
-  Validations.of(fn).acknowledge({
-    id: 'Serverless-LambdaDLQ',
-    reason: 'Invoked synchronously by the workflow only: a failed invocation fails the step, which is retried and then caught by the workflow.',
-  });
-  return fn;
+function routeFunction(scope: Construct, id: string, code: string, environment: Record<string, string>) {
+  return exampleFunction(scope, id, code, { environment, invokedSynchronouslyBy: 'the workflow (a failed invocation fails the step, which is retried and caught)' });
 }
 
 if (require.main === module) {

@@ -1,0 +1,40 @@
+import { Duration, RemovalPolicy, Validations, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+/** Options of an example's inline function. */
+export interface ExampleFunctionOptions {
+  readonly environment?: Record<string, string>;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** Why the function needs no dead-letter queue (who invokes it, synchronously). */
+  readonly invokedSynchronouslyBy: string;
+}
+
+/**
+ * An inline Node.js 24 function as the examples use them: its own role (its
+ * log group and X-Ray only), a log group with retention, tracing, and the
+ * two cdk-nag acknowledgments such a function needs, with their reasons.
+ */
+export function exampleFunction(scope: Construct, id: string, code: string, options: ExampleFunctionOptions): lambda.Function {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  const fn = new lambda.Function(scope, id, {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline(code),
+    memorySize: 256,
+    timeout: options.timeout ?? Duration.seconds(30),
+    tracing: lambda.Tracing.ACTIVE,
+    environment: options.environment,
+    logGroup,
+    role,
+  });
+  Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.' });
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason: `Invoked synchronously by ${options.invokedSynchronouslyBy} only: a failed invocation is answered to the caller, there is no event to keep.`,
+  });
+  return fn;
+}
