@@ -9,7 +9,7 @@ import { ClaimCheck, ClaimCheckBinding } from './claim-check';
 import { DISPATCH_CONFIG_ENV, DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from './dispatch-config';
 import { IJobDispatcher, IJobSource, JobSourceType } from './job-source';
 import { METRIC_NAMESPACE } from '../internal/metrics';
-import { acknowledgeNag, acknowledgeWildcardResources, WildcardReason } from '../internal/nag';
+import { acknowledgeNag, acknowledgeWildcardResources, WildcardReason, XRAY_WILDCARD } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 import { FIELD_SOURCES, fieldsIn } from '../job/job-field';
 import { JobTracker } from '../tracking/job-tracker';
@@ -511,10 +511,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
           && /:task\/[^/]+\/\*$/.test(resource),
         reason: 'ecs:TagResource covers tasks of the job\'s cluster, whose ids are unknown before launch; it is conditioned on ecs:CreateAction=RunTask.',
       },
-      {
-        matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('xray:')),
-        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
-      },
+      XRAY_WILDCARD,
       {
         matches: (resource, actions) => resource === '*' && actions.length === 1 && actions[0] === 'ecs:ListTasks',
         reason: 'ecs:ListTasks (counting running tasks for maxConcurrentTasks) takes no task resource; it is conditioned on ecs:cluster.',

@@ -37,6 +37,12 @@ export interface WildcardReason {
   readonly reason: string;
 }
 
+/** X-Ray's `*`: tracing on a Lambda function or state machine grants it. */
+export const XRAY_WILDCARD: WildcardReason = {
+  matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('xray:')),
+  reason: 'X-Ray trace and sampling actions (PutTraceSegments, PutTelemetryRecords, GetSampling*) do not support resource-level permissions.',
+};
+
 /**
  * Acknowledges `AwsSolutions-IAM5[Resource::…]` findings on an IAM policy for
  * exactly the wildcard resources that `reasons` explain. The finding ids are

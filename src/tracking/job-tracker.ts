@@ -8,7 +8,7 @@ import { JobOutcome } from './job-outcome';
 import { JobTrackingOptions, validateTracking } from './job-tracking';
 import { TRACKER_CONFIG_ENV, TRACKER_CONFIG_VERSION, TrackerConfig } from './tracking-config';
 import { METRIC_NAMESPACE } from '../internal/metrics';
-import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
+import { acknowledgeNag, acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 
 /** Properties of a `JobTracker`. */
@@ -214,10 +214,7 @@ export class JobTracker extends Construct {
 
   private acknowledgeNagFindings(): void {
     acknowledgeWildcardResources(this.role.node.findChild('DefaultPolicy'), [
-      {
-        matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('xray:')),
-        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
-      },
+      XRAY_WILDCARD,
       {
         matches: (resource, actions) => resource === '*' && actions.length === 1 && actions[0] === 'ecs:ListTasks',
         reason: 'ecs:ListTasks (finding tasks past their timeout) takes no task resource; it is conditioned on ecs:cluster.',

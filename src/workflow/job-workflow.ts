@@ -6,7 +6,7 @@ import { Construct, IConstruct } from 'constructs';
 import { JobIntegration, StepContext, WorkflowStep } from './workflow-step';
 import { JobDispatcher } from '../dispatch/job-dispatcher';
 import { IJobSource } from '../dispatch/job-source';
-import { acknowledgeWildcardResources } from '../internal/nag';
+import { acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 
 /** A workflow that a dispatcher can start. */
@@ -210,10 +210,7 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
     const policy = this.role.node.tryFindChild('DefaultPolicy');
     if (policy) {
       acknowledgeWildcardResources(policy, [
-        {
-          matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('xray:')),
-          reason: 'X-Ray trace and sampling actions do not support resource-level permissions.',
-        },
+        XRAY_WILDCARD,
         {
           matches: (resource, actions) => resource === '*' && actions.every((a) => a.startsWith('logs:')),
           reason: 'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy, …) supports no resource-level permissions.',

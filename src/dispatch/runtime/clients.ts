@@ -3,6 +3,12 @@ import { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { DispatcherClients, LogFn } from './dispatcher';
 import { RequestHandler, s3PutObject } from './s3-put';
 
+/**
+ * HTTP settings of every client the handlers create. Without
+ * throwOnRequestTimeout the SDK only logs a warning when the timeout passes.
+ */
+export const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
+
 /** Settings shared by the handler and the tests that run it against a fake endpoint. */
 export interface ClientOverrides {
   readonly ecs?: ECSClientConfig;
@@ -26,8 +32,7 @@ export function createClients(overrides: ClientOverrides = {}): DispatcherClient
     // throttles, instead of letting records fail and wait out the queue's
     // visibility timeout (see `npm run bench`, throughputRatio).
     retryMode: 'adaptive',
-    // Without throwOnRequestTimeout the SDK only logs a warning when the timeout passes.
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+    requestHandler: REQUEST_HANDLER,
     ...overrides.ecs,
   });
   let sqs: SQSClient | undefined;
