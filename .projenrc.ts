@@ -44,7 +44,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Step Functions definitions: validated and executed locally in the tests.
     'asl-validator@^4.0.0',
     'aws-local-stepfunctions@^3.0.0',
-    // Lambda's credential sources only (see src/dispatch/runtime/lambda-credentials.ts),
+    // Lambda's credential sources only (see src/internal/runtime/lambda-credentials.ts),
     // SigV4 for the claim-check PUT, and their types.
     '@aws-sdk/credential-provider-env@^3.972.85',
     '@aws-sdk/credential-provider-http@^3.972.87',
@@ -99,7 +99,7 @@ for (const entrypoint of LAMBDA_HANDLERS) {
     // In Lambda, credentials come from the environment (or a container
     // endpoint): the default chain's SSO/INI/process/IMDS providers are dead
     // weight at every cold start.
-    esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './src/dispatch/runtime/lambda-credentials.ts' },
+    esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './src/internal/runtime/lambda-credentials.ts' },
   });
 }
 

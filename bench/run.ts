@@ -17,7 +17,7 @@ import {
   aws_kms as kms, aws_s3 as s3, aws_s3_notifications as s3n, aws_sns as sns, Stack,
 } from 'aws-cdk-lib';
 import { S3ToFargateStack, secureBucketProps } from '../examples/s3-to-fargate';
-import { ENVELOPE_KEY } from '../src/dispatch/dispatch-config';
+import { ENVELOPE_KEY, JobSourceType } from '../src/contract/job';
 import { normalizeRecord } from '../src/dispatch/runtime/normalize';
 import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record } from '../test/dispatch/runtime/fixtures';
 import { FakeAws } from '../test/harness/fake-aws';
@@ -80,7 +80,7 @@ async function measureBatchLatency(runs: number) {
   const rig = await Rig.start({ fake: { runTaskLatencyMs: 100, recordCalls: false }, instances: 1 });
   try {
     const ecsClient = new ECSClient({ region: 'eu-west-1', endpoint: rig.fake.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    const input = rig.dispatcher().runTaskInput({ id: 'warm', source: 's3', fields: { 's3.key': 'k', 's3.uri': 's3://b/k' }, event: {} }, 1);
+    const input = rig.launcher().runTaskInput({ id: 'warm', source: JobSourceType.S3, fields: { 's3.key': 'k', 's3.uri': 's3://b/k' }, event: {} }, 1);
     await ecsClient.send(new RunTaskCommand(input));
     await rig.dispatcher().handle({ Records: [s3Message('warm', [s3Record('warm.txt')])] });
     const single: number[] = [];
@@ -152,7 +152,7 @@ async function measureThroughput(jobs: number, rate: number, burst: number) {
   try {
     const expected = new Map<string, string>();
     for (let i = 0; i < jobs; i++) {
-      const id = rig.queue.send(JSON.stringify({ [ENVELOPE_KEY]: { version: 1, attempt: 1, jobs: [{ id: `tp-${i}`, source: 's3', fields: { 's3.key': `k${i}`, 's3.uri': `s3://b/k${i}` }, event: {} }] } }));
+      const id = rig.queue.send(JSON.stringify({ [ENVELOPE_KEY]: { version: 1, attempt: 1, jobs: [{ id: `tp-${i}`, source: JobSourceType.S3, fields: { 's3.key': `k${i}`, 's3.uri': `s3://b/k${i}` }, event: {} }] } }));
       expected.set(`tp-${i}`, id);
     }
     const result = await rig.queue.drain(rig.handler, { batchSize: 10, concurrency: 5, timeoutMs: 30 * 60_000 });
@@ -170,7 +170,7 @@ async function faultRun(jobs: number, malformed: number) {
       seed: 42,
       recordCalls: false,
     },
-    job: { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }], launchType: undefined, fallbackToOnDemand: true },
+    job: { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }], fallbackToOnDemand: true },
     queue: { msPerSecond: 5, duplicateRate: 0.05, seed: 3 },
   });
   try {

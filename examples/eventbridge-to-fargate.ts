@@ -1,6 +1,6 @@
 import { App, Stack, StackProps, aws_ecs as ecs, aws_events as events } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { EventBridgeSource, FargateJob, JobDispatcher, JobField } from '../src';
+import { EventBridgeSource, FargateJob, DispatchTarget, JobDispatcher, JobField } from '../src';
 
 /**
  * A custom `OrderPlaced` event on the orders bus starts a Fargate task that
@@ -29,7 +29,7 @@ export class EventBridgeToFargateStack extends Stack {
     });
 
     this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
-      job,
+      target: DispatchTarget.fargateJob(job),
       sources: [new EventBridgeSource({
         eventBus: this.bus,
         eventPattern: { source: ['com.example.orders'], detailType: ['OrderPlaced'] },

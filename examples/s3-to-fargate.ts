@@ -2,7 +2,7 @@ import {
   App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { FargateJob, JobCapacity, JobDashboard, JobDispatcher, JobField, JobTracking, S3Source } from '../src';
+import { FargateJob, JobCapacity, JobDashboard, DispatchTarget, JobDispatcher, JobField, JobTracking, S3Source } from '../src';
 
 /**
  * An upload to the input bucket starts a Fargate task that reads the object,
@@ -65,11 +65,9 @@ export class S3ToFargateStack extends Stack {
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true });
 
     this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
-      job: this.job,
+      target: DispatchTarget.fargateJob(this.job, { maxConcurrentTasks: 50, tracking: JobTracking.enabled({ retryAttempts: 2 }) }),
       sources: [new S3Source(this.inputBucket, { prefix: 'incoming/' })],
       timeout: Duration.minutes(1),
-      maxConcurrentTasks: 50,
-      tracking: JobTracking.enabled({ retryAttempts: 2 }),
       alarmTopic: this.alarmTopic,
     });
     new JobDashboard(this, 'Dashboard', { dispatcher: this.dispatcher });

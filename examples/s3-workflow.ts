@@ -2,7 +2,7 @@ import { App, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aw
 import { Construct } from 'constructs';
 import { exampleFunction } from './example-function';
 import { secureBucketProps } from './s3-to-fargate';
-import { FargateJob, JobWorkflow, S3Source, WorkflowStep } from '../src';
+import { DispatchTarget, FargateJob, JobDispatcher, JobWorkflow, S3Source, WorkflowStep } from '../src';
 
 /**
  * An upload starts a workflow: a Lambda validates the object → a Fargate job
@@ -12,6 +12,7 @@ import { FargateJob, JobWorkflow, S3Source, WorkflowStep } from '../src';
  */
 export class S3WorkflowStack extends Stack {
   public readonly workflow: JobWorkflow;
+  public readonly starter: JobDispatcher;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
@@ -59,6 +60,10 @@ export class S3WorkflowStack extends Stack {
         WorkflowStep.map('$.steps.List_parts.result.items', [WorkflowStep.lambda(count, { name: 'Count lines' })], { name: 'Each part', maxConcurrency: 10 }),
         WorkflowStep.lambda(summarize, { name: 'Summarize' }),
       ],
+    });
+    // One execution per uploaded object, named after the job id.
+    this.starter = new JobDispatcher(this, 'Starter', {
+      target: DispatchTarget.workflow(this.workflow),
       sources: [new S3Source(input, { prefix: 'incoming/' })],
     });
 

@@ -1,6 +1,6 @@
 import { App, Duration, Stack, StackProps, Validations, aws_ecs as ecs, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { FargateJob, JobDispatcher, JobField, SqsSource } from '../src';
+import { FargateJob, DispatchTarget, JobDispatcher, JobField, SqsSource } from '../src';
 
 /**
  * Every message sent to the orders queue starts a Fargate task that receives
@@ -40,7 +40,7 @@ export class SqsToFargateStack extends Stack {
     });
 
     this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
-      job,
+      target: DispatchTarget.fargateJob(job),
       sources: [new SqsSource(this.ordersQueue, { jobId: JobField.fromPath('$.orderId') })],
     });
   }

@@ -1,6 +1,7 @@
 import { App, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
 import {
-  ClaimCheck, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration, JobVpc, JobWorkflow, S3Source, WorkflowStep,
+  ClaimCheck, DispatchTarget, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration, JobVpc, JobWorkflow,
+  S3Source, WorkflowStep,
 } from '../src';
 import { IMAGE } from './helpers';
 import { buildExamplesApp } from '../examples/app';
@@ -30,7 +31,7 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
         serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }),
       });
       new JobDispatcher(stack, 'Dispatcher', {
-        job: new FargateJob(stack, 'Job', { image: IMAGE }),
+        target: DispatchTarget.fargateJob(new FargateJob(stack, 'Job', { image: IMAGE })),
         sources: [new S3Source(bucket), new EventBridgeSource({ eventPattern: { source: ['x'] } })],
       });
     }).filter((f) => !f.includes('/Logs/'))).toEqual([]);
@@ -44,9 +45,7 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
         serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }),
       });
       new JobDispatcher(stack, 'Dispatcher', {
-        job: new FargateJob(stack, 'Job', { image: IMAGE, capacity: JobCapacity.spot() }),
-        maxConcurrentTasks: 20,
-        claimCheck: ClaimCheck.s3({ bucket: claims, prefix: 'payloads/' }),
+        target: DispatchTarget.fargateJob(new FargateJob(stack, 'Job', { image: IMAGE, capacity: JobCapacity.spot() }), { maxConcurrentTasks: 20, claimCheck: ClaimCheck.s3({ bucket: claims, prefix: 'payloads/' }) }),
       });
     }).filter((f) => !f.includes('/Logs/'))).toEqual([]);
   });
@@ -81,15 +80,15 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
     });
     const job = new FargateJob(stack, 'Job', { image: IMAGE });
     const bucket = new s3.Bucket(stack, 'Input', { enforceSSL: true, serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }) });
-    new JobWorkflow(stack, 'Workflow', {
+    const workflow = new JobWorkflow(stack, 'Workflow', {
       steps: [
         WorkflowStep.lambda(fn, { name: 'Check' }),
         WorkflowStep.job(job, { name: 'Run' }),
         WorkflowStep.job(job, { name: 'Approve', integration: JobIntegration.TASK_TOKEN }),
         WorkflowStep.map('$.items', [WorkflowStep.lambda(fn, { name: 'Item' })], { name: 'Each' }),
       ],
-      sources: [new S3Source(bucket)],
     });
+    new JobDispatcher(stack, 'Starter', { target: DispatchTarget.workflow(workflow), sources: [new S3Source(bucket)] });
     app.synth();
     // the function and the bucket are the caller's: only their own findings remain
     expect(nagFindings(stack).map((f) => `${f.rule} at ${f.path}`).filter((f) => !f.includes('/Fn/') && !f.includes('/Logs/'))).toEqual([]);
@@ -105,7 +104,7 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
 describe('acknowledgments are narrow', () => {
   test('a wildcard the library did not grant is still reported on the dispatcher role', () => {
     const result = findings((stack) => {
-      const d = new JobDispatcher(stack, 'Dispatcher', { job: new FargateJob(stack, 'Job', { image: IMAGE }) });
+      const d = new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(new FargateJob(stack, 'Job', { image: IMAGE })) });
       (d.node.findChild('Role') as iam.Role).addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::some-bucket/*'] }));
     });
     expect(result).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::some-bucket/*] at Nag/Dispatcher/Role/DefaultPolicy/Resource']);
@@ -127,7 +126,7 @@ describe('acknowledgments are recorded once', () => {
     const app = new App();
     const stack = new Stack(app, 'Twice');
     const job = new FargateJob(stack, 'Job', { image: IMAGE });
-    new JobDispatcher(stack, 'Dispatcher', { job, sources: [new S3Source(new s3.Bucket(stack, 'A')), new S3Source(new s3.Bucket(stack, 'B'))] });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job), sources: [new S3Source(new s3.Bucket(stack, 'A')), new S3Source(new s3.Bucket(stack, 'B'))] });
     app.synth();
     app.synth({ force: true });
     const acked = (c: any) => c.node.metadata.filter((m: any) => m.type === 'aws:cdk:acknowledged-rules').flatMap((m: any) => Object.keys(m.data));

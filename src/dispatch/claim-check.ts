@@ -1,6 +1,8 @@
-import { Duration, aws_s3 as s3, Token } from 'aws-cdk-lib';
+import { Duration, aws_iam as iam, aws_s3 as s3, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { acknowledgeNag } from '../internal/nag';
+import type { ClaimCheckConfig } from '../contract/dispatch-config';
+import { acknowledgeWildcardResources, WildcardReason } from '../internal/nag';
+import { secureBucket } from '../internal/secure-bucket';
 
 /** Options of `ClaimCheck.s3()`. */
 export interface ClaimCheckOptions {
@@ -26,10 +28,22 @@ export interface ClaimCheckOptions {
   readonly expiration?: Duration;
 }
 
-/** The bucket and prefix a dispatcher's claim check uses, once bound. */
+/** A dispatcher's claim check, once bound: its bucket, grants and config. @internal */
 export interface ClaimCheckBinding {
   readonly bucket: s3.IBucket;
   readonly prefix: string;
+  /** The dispatcher role's wildcard (PutObject under the prefix), explained for cdk-nag. */
+  readonly writerWildcard: WildcardReason;
+  /** The handler's view. */
+  config(): ClaimCheckConfig;
+}
+
+/** Who writes and who reads the documents. @internal */
+export interface ClaimCheckParties {
+  /** The dispatcher's role. */
+  readonly writer: iam.IRole;
+  /** The job's task role. */
+  readonly reader: iam.IRole;
 }
 
 /**
@@ -68,25 +82,40 @@ export class ClaimCheck {
     private readonly expiration: Duration,
   ) {}
 
-  /** Creates the bucket when needed. @internal */
-  public _bind(scope: Construct): ClaimCheckBinding | undefined {
+  /**
+   * Creates the bucket when needed and grants exactly what the claim check
+   * uses: the dispatcher writes, and the job's task role reads, documents
+   * under the prefix only (with the key's data-key and decrypt actions for a
+   * KMS bucket). @internal
+   */
+  public _bind(scope: Construct, parties: ClaimCheckParties): ClaimCheckBinding | undefined {
     if (!this.enabled) return undefined;
-    if (this.bucket) return { bucket: this.bucket, prefix: this.prefix };
-    const bucket = new s3.Bucket(scope, 'ClaimCheckBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        { prefix: this.prefix, expiration: this.expiration },
-        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-    });
-    acknowledgeNag(bucket, [{
-      id: 'AwsSolutions-S1',
-      reason: 'Claim-check documents are short-lived job input written only by the dispatcher role and read only by the job\'s task role; '
-        + 'object-level audit belongs to CloudTrail data events, not a server access log bucket per dispatcher.',
-    }]);
-    return { bucket, prefix: this.prefix };
+    const bucket = this.bucket ?? secureBucket(scope, 'ClaimCheckBucket', [
+      { prefix: this.prefix, expiration: this.expiration },
+      { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ], 'Claim-check documents are short-lived job input written only by the dispatcher role and read only by the job\'s task role; '
+      + 'object-level audit belongs to CloudTrail data events, not a server access log bucket per dispatcher.');
+    const prefix = this.prefix;
+    const objects = bucket.arnForObjects(`${prefix}*`);
+    parties.writer.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    // SSE-KMS PutObject needs a data key, nothing more (a single-part PUT).
+    bucket.encryptionKey?.grant(parties.writer, 'kms:GenerateDataKey');
+    iam.Grant.addToPrincipal({ grantee: parties.reader, actions: ['s3:GetObject'], resourceArns: [objects] });
+    bucket.encryptionKey?.grantDecrypt(parties.reader);
+    const readerPolicy = parties.reader.node.tryFindChild('DefaultPolicy');
+    if (readerPolicy) acknowledgeWildcardResources(readerPolicy, [documentsWildcard(prefix, 's3:GetObject')]);
+    return {
+      bucket,
+      prefix,
+      writerWildcard: documentsWildcard(prefix, 's3:PutObject'),
+      config: () => ({ bucket: bucket.bucketName, endpoint: `https://${bucket.bucketRegionalDomainName}`, prefix }),
+    };
   }
+}
+
+function documentsWildcard(prefix: string, action: string): WildcardReason {
+  return {
+    matches: (resource, actions) => actions.length === 1 && actions[0] === action && resource.endsWith(`/${prefix}*`),
+    reason: `Claim-check documents have one key per job, unknown before the job arrives: ${action} is limited to the '${prefix}' prefix of the claim-check bucket.`,
+  };
 }

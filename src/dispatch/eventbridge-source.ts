@@ -52,6 +52,6 @@ export class EventBridgeSource implements IJobSource {
     if ((this.props.eventPattern.source ?? []).includes('aws.s3')) {
       types.push(JobSourceType.S3);
     }
-    return { jobTypes: types };
+    return { sourceTypes: types };
   }
 }

@@ -1,16 +1,8 @@
 import { aws_lambda as lambda, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { IFargateJob } from '../job/fargate-job';
+import { JobSourceType } from '../contract/job';
 
-/** The kind of job a source produces, which decides the `JobField`s that resolve. */
-export enum JobSourceType {
-  /** S3 object events (bucket, key, size, ...). */
-  S3 = 's3',
-  /** Messages of a user SQS queue (body, message id). */
-  SQS = 'sqs',
-  /** EventBridge events (detail, detail-type, source). */
-  EVENTBRIDGE = 'eventbridge',
-}
+export { JobSourceType };
 
 /** What a dispatcher exposes to the sources bound to it. */
 export interface IJobDispatcher extends IConstruct {
@@ -20,17 +12,12 @@ export interface IJobDispatcher extends IConstruct {
   readonly deadLetterQueue: sqs.IQueue;
   /** The dispatcher Lambda function. */
   readonly function: lambda.IFunction;
-  /**
-   * The job this dispatcher launches.
-   * @default - none when it starts a workflow
-   */
-  readonly job?: IFargateJob;
 }
 
 /** What a source tells the dispatcher when it is bound. */
 export interface JobSourceConfig {
-  /** Kinds of job this source produces. */
-  readonly jobTypes: JobSourceType[];
+  /** Source types of the jobs this source produces. */
+  readonly sourceTypes: JobSourceType[];
 
   /**
    * A queue the dispatcher must consume directly (its messages are jobs).

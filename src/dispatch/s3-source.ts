@@ -48,7 +48,7 @@ export class S3Source implements IJobSource {
       this.bucket.addEventNotification(event, new s3n.SqsDestination(dispatcher.queue), ...filters);
     }
     acknowledgeNotificationsHandler(Stack.of(this.bucket));
-    return { jobTypes: [JobSourceType.S3] };
+    return { sourceTypes: [JobSourceType.S3] };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Annotations, aws_sqs as sqs, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IJobDispatcher, IJobSource, JobSourceConfig, JobSourceType } from './job-source';
+import { warningId } from '../contract/names';
 import { JobField } from '../job/job-field';
 
 /** Options of an `SqsSource`. */
@@ -33,15 +34,15 @@ export class SqsSource implements IJobSource {
     }
     if (this.queue instanceof sqs.Queue) {
       if (!this.queue.deadLetterQueue) {
-        Annotations.of(scope).addWarningV2('cdk-hybrid-compute:sqsSourceWithoutDlq',
+        Annotations.of(scope).addWarningV2(warningId('sqs-source', 'withoutDeadLetterQueue'),
           `queue ${this.queue.node.path} has no dead-letter queue: messages that keep failing to launch are retried until they expire. Give it a deadLetterQueue.`);
       }
     } else {
-      Annotations.of(scope).addWarningV2('cdk-hybrid-compute:sqsSourceImported',
+      Annotations.of(scope).addWarningV2(warningId('sqs-source', 'importedQueue'),
         `queue ${this.queue.node.path} is imported: make sure it has a dead-letter queue and a visibility timeout of at least 6 times the dispatcher timeout.`);
     }
     return {
-      jobTypes: [JobSourceType.SQS],
+      sourceTypes: [JobSourceType.SQS],
       queue: this.queue,
       jobId: this.props.jobId,
     };

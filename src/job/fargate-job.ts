@@ -1,11 +1,13 @@
 import {
-  Annotations, ArnFormat, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Stack, Token,
+  Annotations, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { validateFargateSize } from './fargate-sizes';
+import { grantAll, launchPermissions, tagOnLaunchPermission } from './grants';
 import { JobCapacity } from './job-capacity';
 import { JobField } from './job-field';
-import { JobVpc } from '../network/job-vpc';
+import { warningId } from '../contract/names';
+import { clusterFor } from '../network/default-cluster';
 
 /** A containerized unit of work that runs once per job on Fargate. */
 export interface IFargateJob extends IConstruct, ec2.IConnectable {
@@ -32,6 +34,11 @@ export interface IFargateJob extends IConstruct, ec2.IConnectable {
   readonly launchCommand?: string[];
   /** Where the job's tasks run (on-demand, Spot with fallback, or a custom strategy). */
   readonly capacity: JobCapacity;
+  /**
+   * The Fargate platform version of every launch.
+   * @default - none: ECS uses LATEST
+   */
+  readonly platformVersion?: ecs.FargatePlatformVersion;
 
   /**
    * Grants exactly what launching this job needs: `ecs:RunTask` on the task
@@ -140,6 +147,12 @@ export interface FargateJobProps {
   readonly capacity?: JobCapacity;
 
   /**
+   * The Fargate platform version every launch (dispatcher or workflow) asks for.
+   * @default - none: ECS uses LATEST
+   */
+  readonly platformVersion?: ecs.FargatePlatformVersion;
+
+  /**
    * Role the container runs as.
    * @default - a new role with no permissions
    */
@@ -177,6 +190,7 @@ export class FargateJob extends Construct implements IFargateJob {
   public readonly launchEnvironment: { [name: string]: string };
   public readonly launchCommand?: string[];
   public readonly capacity: JobCapacity;
+  public readonly platformVersion?: ecs.FargatePlatformVersion;
 
   constructor(scope: Construct, id: string, props: FargateJobProps) {
     super(scope, id);
@@ -208,21 +222,13 @@ export class FargateJob extends Construct implements IFargateJob {
     this.launchCommand = dynamicCommand ? [...props.command!] : undefined;
 
     this.capacity = props.capacity ?? JobCapacity.onDemand();
-    if (props.cluster) {
-      this.cluster = props.cluster;
-      if (this.capacity.strategy) {
-        Annotations.of(this).addWarningV2('@cdk-hybrid-compute/fargate-job:capacityProviders',
-          `the capacity of ${this.node.path} uses capacity providers (${this.capacity.strategy.map((s) => s.capacityProvider).join(', ')}): `
-          + 'make sure the cluster you passed has them associated (ecs.Cluster enableFargateCapacityProviders), or RunTask fails');
-      }
-    } else {
-      const vpc = props.vpc ?? new JobVpc(this, 'Vpc').vpc;
-      this.cluster = new ecs.Cluster(this, 'Cluster', {
-        vpc,
-        containerInsightsV2: ecs.ContainerInsights.ENABLED,
-        enableFargateCapacityProviders: true,
-      });
+    this.platformVersion = props.platformVersion;
+    if (props.cluster && this.capacity.strategy) {
+      Annotations.of(this).addWarningV2(warningId('fargate-job', 'capacityProviders'),
+        `the capacity of ${this.node.path} uses capacity providers (${this.capacity.strategy.map((s) => s.capacityProvider).join(', ')}): `
+        + 'make sure the cluster you passed has them associated (ecs.Cluster enableFargateCapacityProviders), or RunTask fails');
     }
+    this.cluster = clusterFor(this, props.cluster, props.vpc);
 
     this.taskRole = props.taskRole ?? new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
@@ -281,35 +287,7 @@ export class FargateJob extends Construct implements IFargateJob {
   }
 
   public grantRun(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
-    const familyArn = stack.formatArn({
-      service: 'ecs',
-      resource: 'task-definition',
-      resourceName: `${this.taskDefinition.family}:*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    const tasksArn = stack.formatArn({
-      service: 'ecs',
-      resource: 'task',
-      resourceName: `${this.cluster.clusterName}/*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ecs:RunTask'],
-      resourceArns: [familyArn],
-      conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
-    }).combine(iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['iam:PassRole'],
-      resourceArns: [this.taskRole.roleArn, this.executionRole.roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    })).combine(iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ecs:TagResource'],
-      resourceArns: [tasksArn],
-      conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
-    }));
+    return grantAll(grantee, [...launchPermissions(this), tagOnLaunchPermission(this)]);
   }
 }
 

@@ -1,3 +1,5 @@
+import { containsMarker, marker, parseJobPath } from '../contract/job-fields';
+
 /**
  * Markers for values that are only known when a job runs.
  *
@@ -10,7 +12,7 @@
  * secrets, container name, family, source filters): synth fails there.
  */
 export class JobField {
-  /** The deterministic job id (also the `hybrid-compute:job-id` task tag). */
+  /** The deterministic job id (also the `hc:job-id` task tag). */
   public static jobId(): string {
     return JobField.marker('job.id');
   }
@@ -112,67 +114,12 @@ export class JobField {
 
   /** Whether a string contains at least one job field marker. */
   public static containsField(value: string): boolean {
-    return new RegExp(MARKER_PATTERN.source).test(value);
+    return containsMarker(value);
   }
 
-
   private static marker(field: string): string {
-    return `{{hc:${field}}}`;
+    return marker(field);
   }
 
   private constructor() {}
-}
-
-/** Matches one marker; group 1 is the field (`s3.key`, `path:$.x`). */
-export const MARKER_PATTERN = /\{\{hc:([^{}]+?)\}\}/g;
-
-/** The fields (`s3.key`, `path:$.x`) named by the markers in a string. */
-export function fieldsIn(value: string): string[] {
-  return [...value.matchAll(MARKER_PATTERN)].map((m) => m[1]);
-}
-
-/** Fields the dispatcher can resolve, by the source type that provides them. */
-export const FIELD_SOURCES: Record<string, ReadonlyArray<string>> = {
-  'job.id': ['s3', 'sqs', 'eventbridge'],
-  'job.source': ['s3', 'sqs', 'eventbridge'],
-  'job.event': ['s3', 'sqs', 'eventbridge'],
-  'job.payloadUri': ['s3', 'sqs', 'eventbridge'],
-  's3.bucket': ['s3'],
-  's3.key': ['s3'],
-  's3.uri': ['s3'],
-  's3.size': ['s3'],
-  's3.etag': ['s3'],
-  's3.versionId': ['s3'],
-  's3.eventName': ['s3'],
-  'sqs.body': ['sqs'],
-  'sqs.messageId': ['sqs'],
-  'eventbridge.detail': ['eventbridge'],
-  'eventbridge.detailType': ['eventbridge'],
-  'eventbridge.source': ['eventbridge'],
-};
-
-/**
- * Parses `$`, `$.a.b`, `$.a[0]`, `$['a b']` into steps. Throws a message that
- * says what is wrong and what is supported.
- */
-export function parseJobPath(path: string): Array<string | number> {
-  if (typeof path !== 'string' || !path.startsWith('$')) {
-    throw new Error(`job field path must start with '$' (for example '$.detail.orderId'), got '${path}'`);
-  }
-  if (path.includes('{') || path.includes('}')) {
-    throw new Error(`job field path must not contain '{' or '}', got '${path}'`);
-  }
-  const steps: Array<string | number> = [];
-  const re = /\.([A-Za-z0-9_$@\-]+)|\[(\d+)\]|\['([^']*)'\]/y;
-  let pos = 1;
-  while (pos < path.length) {
-    re.lastIndex = pos;
-    const m = re.exec(path);
-    if (!m) {
-      throw new Error(`job field path '${path}' has an unsupported step at position ${pos}: use '.name', '[index]' or ['name'] steps`);
-    }
-    steps.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : m[3]));
-    pos = re.lastIndex;
-  }
-  return steps;
 }

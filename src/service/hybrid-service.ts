@@ -1,14 +1,17 @@
 import {
   Annotations, ArnFormat, Duration, aws_certificatemanager as acm, aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_ecs as ecs,
-  aws_elasticloadbalancingv2 as elbv2, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3, aws_wafv2 as wafv2,
+  aws_elasticloadbalancingv2 as elbv2, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3, aws_sns as sns, aws_wafv2 as wafv2,
   Names, RemovalPolicy, Stack, Token,
 } from 'aws-cdk-lib';
 import { aws_wafv2 as wafv2Refs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
+import { warningId } from '../contract/names';
+import { AlarmFactory } from '../internal/alarms';
 import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
+import { secureBucket } from '../internal/secure-bucket';
 import { validateFargateSize } from '../job/fargate-sizes';
 import { validateStrategy } from '../job/job-capacity';
-import { JobVpc } from '../network/job-vpc';
+import { clusterFor } from '../network/default-cluster';
 
 /** What the load balancer's main listener speaks. */
 export enum ServiceProtocol {
@@ -192,6 +195,12 @@ export interface HybridServiceProps {
   readonly scaleInCooldown?: Duration;
 
   /**
+   * Where the alarms (target 5xx rate, unhealthy hosts) notify.
+   * @default - alarms have no actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
    * Bucket of the load balancer's access logs (SSE-S3 encrypted: ALB log delivery cannot use KMS).
    * @default - a new encrypted, SSL-only bucket whose logs expire after `accessLogsExpiration`
    */
@@ -297,12 +306,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
     if (targetCpu <= 0 || targetCpu > 100) throw new Error(`targetCpuUtilization must be above 0 and at most 100, got ${targetCpu}`);
 
     // Network and cluster.
-    if (props.cluster) {
-      this.cluster = props.cluster;
-    } else {
-      const vpc = props.vpc ?? new JobVpc(this, 'Vpc').vpc;
-      this.cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED, enableFargateCapacityProviders: true });
-    }
+    this.cluster = clusterFor(this, props.cluster, props.vpc);
     const vpc = this.cluster.vpc;
 
     const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
@@ -401,7 +405,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
       this.listener = this.loadBalancer.addListener('Http', {
         port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false, defaultTargetGroups: [this.targetGroup],
       });
-      Annotations.of(this).addWarningV2('@cdk-hybrid-compute/hybrid-service:http',
+      Annotations.of(this).addWarningV2(warningId('hybrid-service', 'http'),
         `${this.node.path} listens on plain HTTP: pass a certificate to serve HTTPS (port 80 then redirects to 443)`);
     }
 
@@ -428,7 +432,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
       this.addLambdaRoute(routeId, options);
     }
 
-    this.alarms = this.createAlarms();
+    this.alarms = this.createAlarms(props.alarmTopic);
     this.acknowledgeNagFindings(allowedCidrs, props.enableExecuteCommand ?? false);
   }
 
@@ -497,44 +501,21 @@ export class HybridService extends Construct implements ec2.IConnectable {
   }
 
   private createAccessLogsBucket(expiration: Duration): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration }],
-    });
-    acknowledgeNag(bucket, [{
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket receives the load balancer\'s access logs; logging access to the log bucket itself would need yet another bucket.',
-    }]);
-    return bucket;
+    return secureBucket(this, 'AccessLogs', [{ expiration }],
+      'This bucket receives the load balancer\'s access logs; logging access to the log bucket itself would need yet another bucket.');
   }
 
-  private createAlarms(): cloudwatch.Alarm[] {
-    const scope = new Construct(this, 'Alarms');
-    const fiveXx = new cloudwatch.Alarm(scope, 'Target5xxRate', {
-      alarmDescription: `${this.node.path}: 5% or more of the requests to the service's targets got a 5xx over 5 minutes`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'IF(requests > 0, errors / requests, 0)',
-        usingMetrics: { errors: this.metricTarget5xxCount(), requests: this.targetGroup.metrics.requestCount({ statistic: 'Sum', period: Duration.minutes(5) }) },
-        period: Duration.minutes(5),
-        label: 'target 5xx rate',
-      }),
-      threshold: 0.05,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const unhealthy = new cloudwatch.Alarm(scope, 'UnhealthyHosts', {
-      alarmDescription: `${this.node.path}: a target of the service has been unhealthy for 3 minutes`,
-      metric: this.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 3,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    return [fiveXx, unhealthy];
+  private createAlarms(topic: sns.ITopic | undefined): cloudwatch.Alarm[] {
+    const alarms = new AlarmFactory(new Construct(this, 'Alarms'), this, topic);
+    alarms.add('Target5xxRate', '5% or more of the requests to the service\'s targets got a 5xx over 5 minutes', new cloudwatch.MathExpression({
+      expression: 'IF(requests > 0, errors / requests, 0)',
+      usingMetrics: { errors: this.metricTarget5xxCount(), requests: this.targetGroup.metrics.requestCount({ statistic: 'Sum', period: Duration.minutes(5) }) },
+      period: Duration.minutes(5),
+      label: 'target 5xx rate',
+    }), 0.05);
+    alarms.add('UnhealthyHosts', 'a target of the service has been unhealthy for 3 minutes',
+      this.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }), 1, 3);
+    return alarms.alarms;
   }
 
   private acknowledgeNagFindings(allowedCidrs: string[], exec: boolean): void {

@@ -1,15 +1,17 @@
-import * as path from 'path';
 import {
-  ArnFormat, Duration, aws_cloudwatch as cloudwatch, aws_events as events, aws_events_targets as targets, aws_iam as iam,
-  aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs, Lazy, RemovalPolicy, Stack,
+  Duration, aws_cloudwatch as cloudwatch, aws_events as events, aws_events_targets as targets, aws_iam as iam,
+  aws_lambda as lambda, aws_logs as logs, aws_sqs as sqs, Lazy, Stack,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { JobOutcome } from './job-outcome';
 import { JobTrackingOptions, validateTracking } from './job-tracking';
-import { TRACKER_CONFIG_ENV, TRACKER_CONFIG_VERSION, TrackerConfig } from './tracking-config';
-import { METRIC_NAMESPACE } from '../internal/metrics';
+import { JobOutcome } from '../contract/job';
+import { METRIC_NAMESPACE, TRACKER_CONFIG_ENV } from '../contract/names';
+import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../contract/tracker-config';
+import { HandlerFunction } from '../internal/handler-function';
 import { acknowledgeNag, acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
+import { queueWithDeadLetter, secureQueue } from '../internal/secure-queue';
 import { IFargateJob } from '../job/fargate-job';
+import { clusterTasksPermission, listTasksPermission, toStatement } from '../job/grants';
 
 /** Properties of a `JobTracker`. */
 export interface JobTrackerProps extends JobTrackingOptions {
@@ -59,6 +61,8 @@ export class JobTracker extends Construct {
   /** Jobs that ended without success after their retries, ready for redrive (see README). */
   public readonly failedJobsQueue: sqs.Queue;
   public readonly function: lambda.Function;
+  /** The tracked job. */
+  public readonly job: IFargateJob;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   /** The rule on stopped tasks. */
@@ -72,51 +76,37 @@ export class JobTracker extends Construct {
   constructor(scope: Construct, id: string, props: JobTrackerProps) {
     super(scope, id);
     validateTracking(props);
+    this.job = props.job;
     this.startedBy = props.startedBy;
     this.retryAttempts = props.retryAttempts ?? 2;
     this.retryableOutcomes = props.retryableOutcomes ?? [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START];
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const timeout = Duration.seconds(30);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    const queues = queueWithDeadLetter(this, {
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      maxReceiveCount: 5,
+      deadLetterPurpose: 'This queue is the dead-letter queue of the tracker queue and of its rule targets.',
     });
-    this.failedJobsQueue = new sqs.Queue(this, 'FailedJobsQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14),
-    });
+    this.queue = queues.queue;
+    this.deadLetterQueue = queues.deadLetterQueue;
+    this.failedJobsQueue = secureQueue(this, 'FailedJobsQueue', { retentionPeriod: Duration.days(14) });
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Tracker of ${this.node.path}: classifies stopped tasks, retries, reports`,
-    });
-    this.function = new lambda.Function(this, 'Function', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'tracking', 'tracker.lambda')),
+    const handler = new HandlerFunction(this, {
+      asset: 'tracking/tracker.lambda',
+      description: `Tracks ${props.job.node.path} tasks to their outcome`,
+      roleDescription: `Tracker of ${this.node.path}: classifies stopped tasks, retries, reports`,
       timeout,
       memorySize: 256,
-      role: this.role,
-      logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      description: `Tracks ${props.job.node.path} tasks to their outcome`,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       environment: { [TRACKER_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig(props) }) },
+      failedRecords: 'records that keep failing return to the tracker queue, whose redrive policy moves them to its dead-letter queue',
     });
-    this.logGroup.grantWrite(this.role);
-    this.function.addEventSource(new sources.SqsEventSource(this.queue, {
-      batchSize: 10, maxConcurrency: 2, reportBatchItemFailures: true,
-    }));
+    this.function = handler.function;
+    this.role = handler.role;
+    this.logGroup = handler.logGroup;
+    handler.consume(this.queue, { batchSize: 10, maxConcurrency: 2 });
 
     this.rule = new events.Rule(this, 'TaskStopped', {
       description: `Stopped tasks of ${props.job.node.path} started by ${props.startedBy}`,
@@ -139,18 +129,8 @@ export class JobTracker extends Construct {
         targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
       });
       const cluster = props.job.cluster;
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['ecs:ListTasks'],
-        resources: ['*'],
-        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-      }));
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
-        resources: [Stack.of(this).formatArn({
-          service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        })],
-        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-      }));
+      this.role.addToPrincipalPolicy(toStatement(listTasksPermission(cluster)));
+      this.role.addToPrincipalPolicy(toStatement(clusterTasksPermission(this, cluster, ['ecs:DescribeTasks', 'ecs:StopTask'])));
     }
     this.acknowledgeNagFindings();
   }
@@ -224,21 +204,6 @@ export class JobTracker extends Construct {
         reason: 'The tracker describes and stops only tasks of the job\'s cluster (task/<cluster>/*, conditioned on ecs:cluster); task ids are unknown before launch.',
       },
     ]);
-    acknowledgeNag(this.function, [
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason: 'Invoked only by its SQS event source mapping: failed records return to the tracker queue, whose redrive policy moves them to its dead-letter queue.',
-      },
-      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Never invoked asynchronously: only its SQS event source mapping invokes it.' },
-      {
-        id: 'Serverless-LambdaEventSourceMappingDestination',
-        reason: 'SQS event source mappings take no on-failure destination: records that keep failing go to the tracker queue\'s dead-letter queue.',
-      },
-    ]);
-    acknowledgeNag(this.deadLetterQueue, [{
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is the dead-letter queue of the tracker queue and of its rule targets.',
-    }]);
     acknowledgeNag(this.failedJobsQueue, [
       {
         id: 'Serverless-SQSRedrivePolicy',

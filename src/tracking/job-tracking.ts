@@ -1,5 +1,5 @@
 import { Duration, aws_events as events, Token } from 'aws-cdk-lib';
-import { JobOutcome } from './job-outcome';
+import { JobOutcome } from '../contract/job';
 
 /** What the tracker does when a job's task stops. */
 export interface JobTrackingOptions {

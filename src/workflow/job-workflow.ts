@@ -1,11 +1,12 @@
 import {
-  Aws, Duration, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as cloudwatch_actions, aws_events as events, aws_iam as iam,
+  Aws, Duration, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam,
   aws_kms as kms, aws_logs as logs, aws_sns as sns, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks, RemovalPolicy,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import type { JobFieldUse } from './fargate-job-state';
 import { JobIntegration, StepContext, WorkflowStep } from './workflow-step';
-import { JobDispatcher } from '../dispatch/job-dispatcher';
-import { IJobSource } from '../dispatch/job-source';
+import { DETAIL_TYPE_WORKFLOW_FAILED, EVENT_SOURCE } from '../contract/names';
+import { AlarmFactory } from '../internal/alarms';
 import { acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 
@@ -47,8 +48,8 @@ export class WorkflowFailureHandler {
     return new tasks.EventBridgePutEvents(scope, 'Report failure', {
       entries: [{
         eventBus: bus,
-        source: 'cdk-hybrid-compute',
-        detailType: 'Workflow Failed',
+        source: EVENT_SOURCE,
+        detailType: DETAIL_TYPE_WORKFLOW_FAILED,
         detail: sfn.TaskInput.fromObject({ 'error.$': '$.error', 'input.$': '$', 'execution.$': '$$.Execution.Id' }),
       }],
       resultPath: sfn.JsonPath.DISCARD,
@@ -90,15 +91,6 @@ export interface JobWorkflowProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * Sources whose events start executions, through a `JobDispatcher` the
-   * workflow creates (one execution per job, named after the job id; the
-   * execution input is `{ job: { id, source, fields, event } }`). More can be
-   * added with `addSource()`.
-   * @default - none: start executions yourself
-   */
-  readonly sources?: IJobSource[];
 }
 
 /**
@@ -107,8 +99,10 @@ export interface JobWorkflowProps {
  * branches, each with Retry defaults and one Catch to a failure handler;
  * results trimmed and kept under `$.steps`; an encrypted execution log,
  * X-Ray tracing, and alarms on failed and timed-out executions. Start it from
- * events with a `JobDispatcher` whose `workflow` is this (one execution per
- * job, named after the job id, so a redelivered event cannot start a second).
+ * events with a `JobDispatcher` whose target is `DispatchTarget.workflow(this)`
+ * (one execution per job, named after the job id, so a redelivered event
+ * cannot start a second); its job steps resolve their `JobField` markers
+ * from that execution input.
  */
 export class JobWorkflow extends Construct implements IJobWorkflow {
   public readonly stateMachine: sfn.IStateMachine;
@@ -118,8 +112,9 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
   /** Key of the execution log. */
   public readonly logKey: kms.Key;
   public readonly alarms: cloudwatch.Alarm[];
+  /** The marker templates the job steps resolve from the execution input. @internal */
+  public readonly _jobFieldUses: JobFieldUse[] = [];
   private readonly tokenJobs = new Set<IFargateJob>();
-  private _dispatcher?: JobDispatcher;
 
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
     super(scope, id);
@@ -131,8 +126,9 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
       scope: definition,
       onError,
       names: new Set(),
-      onJob: (job, integration) => {
+      onJob: (job, integration, uses) => {
         if (integration === JobIntegration.TASK_TOKEN) this.tokenJobs.add(job);
+        this._jobFieldUses.push(...uses);
       },
     };
     const chain = WorkflowStep.chain(props.steps)._render(ctx, '1');
@@ -158,38 +154,11 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
     this.role = machine.role;
     for (const job of this.tokenJobs) this.grantTaskResponse(job.taskRole);
 
-    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: `${this.node.path}: ${description}`,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      if (props.alarmTopic) a.addAlarmAction(new cloudwatch_actions.SnsAction(props.alarmTopic));
-      return a;
-    };
-    this.alarms = [
-      alarm('FailedAlarm', 'an execution failed', this.stateMachine.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) })),
-      alarm('TimedOutAlarm', 'an execution timed out', this.stateMachine.metricTimedOut({ statistic: 'Sum', period: Duration.minutes(5) })),
-    ];
+    const alarms = new AlarmFactory(this, this, props.alarmTopic);
+    alarms.add('FailedAlarm', 'an execution failed', this.stateMachine.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) }), 1);
+    alarms.add('TimedOutAlarm', 'an execution timed out', this.stateMachine.metricTimedOut({ statistic: 'Sum', period: Duration.minutes(5) }), 1);
+    this.alarms = alarms.alarms;
     this.acknowledgeNagFindings();
-    for (const source of props.sources ?? []) this.addSource(source);
-  }
-
-  /**
-   * The dispatcher that starts executions for the sources.
-   * @default - none until a source is added
-   */
-  public get dispatcher(): JobDispatcher | undefined {
-    return this._dispatcher;
-  }
-
-  /** Starts an execution for every job `source` produces (the first source creates the dispatcher). */
-  public addSource(source: IJobSource): void {
-    this._dispatcher ??= new JobDispatcher(this, 'Dispatcher', { workflow: this });
-    this._dispatcher.addSource(source);
   }
 
   /**

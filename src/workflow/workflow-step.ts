@@ -1,8 +1,9 @@
 import {
-  ArnFormat, Duration, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_lambda as lambda, aws_stepfunctions as sfn,
-  aws_stepfunctions_tasks as tasks, Stack, Token,
+  Duration, aws_lambda as lambda, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks, Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { FargateJobState, JobFieldUse } from './fargate-job-state';
+import { TASK_TOKEN_ENV } from '../contract/names';
 import { IFargateJob } from '../job/fargate-job';
 
 /** How a workflow runs a Fargate job. */
@@ -73,8 +74,10 @@ export interface LambdaStepOptions extends StepOptions {
 /** Options of a job step. */
 export interface JobStepOptions extends StepOptions {
   /**
-   * Environment of the job's container for this step. Values starting with
-   * `$.` are paths into the state (like `JobField.fromPath`), others are literal.
+   * Environment of the job's container for this step, on top of the job's
+   * own. Values starting with `$.` are paths into the state; values with
+   * `JobField` markers resolve from the execution input that a
+   * `JobDispatcher` started (like the job's own markers); others are literal.
    * @default - none
    */
   readonly environment?: { [name: string]: string };
@@ -109,8 +112,8 @@ export interface StepContext {
   readonly names: Set<string>;
   /** Whether steps run at the top level (results under `$.steps`) or inside a Map or Parallel (results replace the state). */
   readonly nested?: boolean;
-  /** Called for each job step, so the workflow can grant and record. */
-  readonly onJob: (job: IFargateJob, integration: JobIntegration) => void;
+  /** Called for each job step, so the workflow can grant and record (with the markers the step resolves). */
+  readonly onJob: (job: IFargateJob, integration: JobIntegration, uses: JobFieldUse[]) => void;
 }
 
 type Kind = 'lambda' | 'job' | 'map' | 'parallel' | 'chain';
@@ -118,9 +121,6 @@ type Kind = 'lambda' | 'job' | 'map' | 'parallel' | 'chain';
 const LAMBDA_ERRORS = [
   'Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
 ];
-
-/** The environment variable that carries the task token to a `TASK_TOKEN` job. */
-export const TASK_TOKEN_ENV = 'HC_TASK_TOKEN';
 
 /**
  * One step of a `JobWorkflow`: a Lambda function, a Fargate job, a Map over
@@ -232,22 +232,10 @@ export class WorkflowStep {
     const job = this.parts.job!;
     const options = this.options as JobStepOptions;
     const integration = options.integration ?? JobIntegration.RUN_JOB;
-    ctx.onJob(job, integration);
-    const environment = Object.entries(options.environment ?? {}).map(([key, value]) => ({
-      name: key, value: value.startsWith('$.') || value === '$' ? sfn.JsonPath.stringAt(value) : value,
-    }));
-    if (integration === JobIntegration.TASK_TOKEN) environment.push({ name: TASK_TOKEN_ENV, value: sfn.JsonPath.taskToken });
-    const task = new JobRunTask(ctx.scope, name, job, {
-      cluster: job.cluster,
-      taskDefinition: job.taskDefinition,
-      launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
-      subnets: { subnets: job.subnetIds.map((id, i) => ec2.Subnet.fromSubnetId(ctx.scope, `${name} subnet ${i}`, id)) },
-      securityGroups: job.securityGroups,
-      assignPublicIp: false,
-      integrationPattern: integration === JobIntegration.TASK_TOKEN ? sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN : sfn.IntegrationPattern.RUN_JOB,
-      containerOverrides: environment.length
-        ? [{ containerDefinition: job.taskDefinition.findContainer(job.containerName)!, environment }]
-        : undefined,
+    const state = new FargateJobState(ctx.scope, name, {
+      job,
+      stepEnvironment: options.environment ?? {},
+      taskToken: integration === JobIntegration.TASK_TOKEN,
       heartbeatTimeout: options.heartbeat ? sfn.Timeout.duration(options.heartbeat) : undefined,
       taskTimeout: timeout,
       // .sync returns the whole DescribeTasks task: keep what the next steps need.
@@ -256,7 +244,8 @@ export class WorkflowStep {
         : undefined,
       resultPath,
     });
-    return task;
+    ctx.onJob(job, integration, state.jobFieldUses);
+    return state;
   }
 
   private defaultRetry(): RetryPolicy[] {
@@ -274,36 +263,3 @@ export class WorkflowStep {
 }
 
 
-/**
- * `EcsRunTask` with the policy the service integration documents, narrowed:
- * RunTask on the job's family, StopTask and DescribeTasks on the cluster's
- * tasks (all conditioned on `ecs:cluster`), PassRole of the job's two roles
- * to ECS tasks only, and for `.sync` the managed rule
- * `StepFunctionsGetEventsForECSTaskRule`. (CDK's own grants DescribeTasks
- * and StopTask on `*` and RunTask without a cluster condition.)
- */
-class JobRunTask extends tasks.EcsRunTask {
-  constructor(scope: Construct, id: string, job: IFargateJob, props: tasks.EcsRunTaskProps) {
-    super(scope, id, props);
-    const stack = Stack.of(this);
-    const inCluster = { ArnEquals: { 'ecs:cluster': job.cluster.clusterArn } };
-    const arn = (service: string, resource: string, resourceName: string) =>
-      stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    const statements = [
-      new iam.PolicyStatement({ actions: ['ecs:RunTask'], resources: [arn('ecs', 'task-definition', `${job.taskDefinition.family}:*`)], conditions: inCluster }),
-      new iam.PolicyStatement({ actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [arn('ecs', 'task', `${job.cluster.clusterName}/*`)], conditions: inCluster }),
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [job.taskRole.roleArn, job.executionRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
-    ];
-    if ((props.integrationPattern ?? sfn.IntegrationPattern.REQUEST_RESPONSE) === sfn.IntegrationPattern.RUN_JOB) {
-      statements.push(new iam.PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForECSTaskRule' })],
-      }));
-    }
-    (this as unknown as { taskPolicies: iam.PolicyStatement[] }).taskPolicies = statements;
-  }
-}

@@ -68,7 +68,7 @@ describe('the bundled tracker', () => {
       });
       expect(result).toEqual({ batchItemFailures: [] });
       expect(fake.events.map((e) => [e.DetailType, e.Detail.jobId, e.Detail.outcome])).toEqual([['Job Succeeded', 'job-1', 'SUCCEEDED']]);
-      expect(fake.messages.map((m) => [m.queueUrl, JSON.parse(m.body).hybridCompute.relaunch.run])).toEqual([[fake.queueUrl('dispatch'), 2]]);
+      expect(fake.messages.map((m) => [m.queueUrl, JSON.parse(m.body).hc.relaunch.run])).toEqual([[fake.queueUrl('dispatch'), 2]]);
     } finally {
       await fake.close();
     }

@@ -1,6 +1,6 @@
 import { Duration, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ClaimCheck, JobDispatcher, JobField } from '../../src';
+import { ClaimCheck, DispatchTarget, JobDispatcher, JobField } from '../../src';
 import { job, renderedConfig, resourceNamed, stackWithCluster } from '../helpers';
 
 function objectsUnder(bucketId: string, prefix: string) {
@@ -10,7 +10,7 @@ const statementsOf = (template: Template, prefix: string) => resourceNamed(templ
 
 describe('the default claim check', () => {
   const { stack, cluster } = stackWithCluster();
-  new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster) });
+  new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)) });
   const template = Template.fromStack(stack);
   const bucket = resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket');
 
@@ -61,7 +61,7 @@ describe('claim check options', () => {
     const { stack, cluster } = stackWithCluster();
     const key = new kms.Key(stack, 'Key');
     const claims = new s3.Bucket(stack, 'Claims', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), claimCheck: ClaimCheck.s3({ bucket: claims, prefix: 'payloads/jobs/' }) });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { claimCheck: ClaimCheck.s3({ bucket: claims, prefix: 'payloads/jobs/' }) }) });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::S3::Bucket', 1);
     const bucketId = resourceNamed(template, 'AWS::S3::Bucket', 'Claims').id;
@@ -73,7 +73,7 @@ describe('claim check options', () => {
     const dispatcher = statementsOf(template, 'DispatcherRoleDefaultPolicy');
     expect(dispatcher).toContainEqual({ Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder(bucketId, 'payloads/jobs/') });
     expect(dispatcher).toContainEqual({ Action: 'kms:GenerateDataKey', Effect: 'Allow', Resource: keyArn });
-    expect(renderedConfig(stack).claimCheck).toEqual({
+    expect(renderedConfig(stack).target.claimCheck).toEqual({
       bucket: `<{'Ref':'${bucketId}'}>`,
       endpoint: `https://<{'Fn::GetAtt':['${bucketId}','RegionalDomainName']}>`,
       prefix: 'payloads/jobs/',
@@ -82,26 +82,27 @@ describe('claim check options', () => {
 
   test('expiration sets the lifecycle rule of the created bucket', () => {
     const { stack, cluster } = stackWithCluster();
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), claimCheck: ClaimCheck.s3({ expiration: Duration.days(2) }) });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { claimCheck: ClaimCheck.s3({ expiration: Duration.days(2) }) }) });
     const bucket = resourceNamed(Template.fromStack(stack), 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').props;
     expect(bucket.LifecycleConfiguration.Rules[0]).toEqual({ Prefix: 'claim-check/', ExpirationInDays: 2, Status: 'Enabled' });
   });
 
   test('disabled: no bucket, no S3 permissions, no claim check in the config', () => {
     const { stack, cluster } = stackWithCluster();
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), claimCheck: ClaimCheck.disabled() });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { claimCheck: ClaimCheck.disabled() }) });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::S3::Bucket', 0);
     const actions = statementsOf(template, 'DispatcherRoleDefaultPolicy').flatMap((st: any) => [st.Action].flat());
     expect(actions.filter((a: string) => a.startsWith('s3:'))).toEqual([]);
-    expect(renderedConfig(stack).claimCheck).toBeUndefined();
+    expect(renderedConfig(stack).target.claimCheck).toBeUndefined();
   });
 
   test('JobField.payloadUri() with the claim check disabled fails synth with what to do', () => {
     const { app, stack, cluster } = stackWithCluster();
     new JobDispatcher(stack, 'Dispatcher', {
-      job: job(stack, cluster, { environment: { PAYLOAD: JobField.payloadUri() } }),
-      claimCheck: ClaimCheck.disabled(),
+      target: DispatchTarget.fargateJob(job(stack, cluster, { environment: { PAYLOAD: JobField.payloadUri() } }), {
+        claimCheck: ClaimCheck.disabled(),
+      }),
     });
     expect(() => app.synth()).toThrow(/the job Test\/Job uses JobField.payloadUri\(\), but the claim check of Test\/Dispatcher is disabled: use ClaimCheck.s3\(\) \(the default\) or remove the field/);
   });
@@ -123,7 +124,7 @@ describe('claim check options', () => {
 describe('maxConcurrentTasks', () => {
   test('adds ListTasks conditioned on the cluster, and sending to its own queue for carry-over', () => {
     const { stack, cluster } = stackWithCluster();
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), maxConcurrentTasks: 25 });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { maxConcurrentTasks: 25 }) });
     const template = Template.fromStack(stack);
     const statements = statementsOf(template, 'DispatcherRoleDefaultPolicy');
     const clusterId = resourceNamed(template, 'AWS::ECS::Cluster', 'Cluster').id;
@@ -135,20 +136,20 @@ describe('maxConcurrentTasks', () => {
       Effect: 'Allow',
       Resource: { 'Fn::GetAtt': [resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue').id, 'Arn'] },
     });
-    expect(renderedConfig(stack).maxConcurrentTasks).toBe(25);
+    expect(renderedConfig(stack).target.maxConcurrentTasks).toBe(25);
   });
 
   test('without it the dispatcher cannot list tasks or send to its own queue', () => {
     const { stack, cluster } = stackWithCluster();
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster) });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)) });
     const actions = statementsOf(Template.fromStack(stack), 'DispatcherRoleDefaultPolicy').flatMap((st: any) => [st.Action].flat());
     expect(actions).not.toContain('ecs:ListTasks');
-    expect(renderedConfig(stack).maxConcurrentTasks).toBeUndefined();
+    expect(renderedConfig(stack).target.maxConcurrentTasks).toBeUndefined();
   });
 
   test.each([0, 1.5, 100001])('%d is rejected', (value) => {
     const { stack, cluster } = stackWithCluster();
-    expect(() => new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), maxConcurrentTasks: value }))
+    expect(() => new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { maxConcurrentTasks: value }) }))
       .toThrow(`maxConcurrentTasks must be a whole number from 1 to 100,000, got ${value}`);
   });
 });

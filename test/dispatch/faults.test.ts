@@ -1,10 +1,11 @@
 import { createHash } from 'crypto';
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
-import { ENVELOPE_KEY, PAYLOAD_URI_ENV } from '../../src/dispatch/dispatch-config';
-import { clientToken } from '../../src/dispatch/runtime/dispatcher';
+import { ENVELOPE_KEY, JobSourceType } from '../../src/contract/job';
+import { PAYLOAD_URI_ENV } from '../../src/contract/names';
+import { clientToken } from '../../src/dispatch/runtime/fargate-launcher';
 import { CAPACITY_REASON, FakeAws } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
-import { DISPATCH_QUEUE, s3Message, s3Record, sqsRecord, USER_QUEUE } from './runtime/fixtures';
+import { DISPATCH_QUEUE, fargateTarget, s3Message, s3Record, sqsRecord, USER_QUEUE } from './runtime/fixtures';
 
 /**
  * The dispatcher's real SDK clients against the fake ECS/SQS/S3 endpoint,
@@ -98,7 +99,7 @@ describe('SDK-level faults are absorbed with the same token', () => {
 
 describe('capacity failures and the token chain', () => {
   test('Spot without capacity falls back to on-demand in the same delivery, with the next token', async () => {
-    await start({ job: { ...SPOT, launchType: undefined, fallbackToOnDemand: true } });
+    await start({ job: { ...SPOT, fallbackToOnDemand: true } });
     rig.fake.faults.push({ kind: 'capacity', match: (i) => !!i.capacityProviderStrategy });
     const res = await rig.dispatcher().handle({ Records: [s3Message('m-a', [s3Record('a.txt')])] });
     expect(res).toEqual({ batchItemFailures: [] });
@@ -111,7 +112,7 @@ describe('capacity failures and the token chain', () => {
   });
 
   test('a redelivered job that launched on attempt 2 replays attempts 1 and 2 and launches nothing new', async () => {
-    await start({ job: { ...SPOT, launchType: undefined, fallbackToOnDemand: true } });
+    await start({ job: { ...SPOT, fallbackToOnDemand: true } });
     rig.fake.faults.push({ kind: 'capacity', match: (i) => !!i.capacityProviderStrategy });
     await rig.dispatcher().handle({ Records: [s3Message('m-a', [s3Record('a.txt')])] });
     // SQS delivers the same message again (at-least-once)
@@ -156,7 +157,7 @@ describe('capacity failures and the token chain', () => {
     try {
       // same fake endpoint state is what matters: replay through the first rig's fake
       const ecs = new ECSClient({ region: 'eu-west-1', endpoint: rig.fake.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-      const input = redeployed.dispatcher().runTaskInput({ id: s3JobId('a.txt'), source: 's3', fields: { 's3.key': 'a.txt', 's3.uri': 's3://input-bucket/a.txt' }, event: {} }, 1);
+      const input = redeployed.launcher().runTaskInput({ id: s3JobId('a.txt'), source: JobSourceType.S3, fields: { 's3.key': 'a.txt', 's3.uri': 's3://input-bucket/a.txt' }, event: {} }, 1);
       await expect(ecs.send(new RunTaskCommand(input))).rejects.toMatchObject({ name: 'ConflictException' });
     } finally {
       await redeployed.close();
@@ -204,7 +205,7 @@ describe('maxConcurrentTasks', () => {
     expect(rig.fake.runTaskCalls().map(keyOf)).toEqual(['a.txt', 'b.txt']);
     expect(rig.fake.calls[0]).toEqual({
       target: 'AmazonEC2ContainerServiceV20141113.ListTasks',
-      body: { cluster: rig.config.job!.cluster, startedBy: rig.config.startedBy, desiredStatus: 'RUNNING', maxResults: 100 },
+      body: { cluster: fargateTarget(rig.config).job.cluster, startedBy: rig.config.startedBy, desiredStatus: 'RUNNING', maxResults: 100 },
     });
     expect(rig.logs.find((l) => l.message === 'batch done')).toEqual(expect.objectContaining({ launched: 2, deferred: 3 }));
   });

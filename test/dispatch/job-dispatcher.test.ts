@@ -1,13 +1,13 @@
 import { Duration, aws_events as events, aws_s3 as s3, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { EventBridgeSource, JobDispatcher, JobField, S3Source, SqsSource } from '../../src';
+import { EventBridgeSource, DispatchTarget, JobDispatcher, JobField, S3Source, SqsSource } from '../../src';
 import { job, propertiesOf, renderedConfig, resourceNamed, runStatements, stackWithCluster } from '../helpers';
 
 function dispatcherStack(props: Partial<ConstructorParameters<typeof JobDispatcher>[2]> = {}, jobProps = {}) {
   const { app, stack, cluster } = stackWithCluster();
   const j = job(stack, cluster, { family: 'count', ...jobProps });
   const bucket = new s3.Bucket(stack, 'Bucket');
-  const dispatcher = new JobDispatcher(stack, 'Dispatcher', { job: j, sources: [new S3Source(bucket)], ...props });
+  const dispatcher = new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(j), sources: [new S3Source(bucket)], ...props });
   return { app, stack, dispatcher, bucket, job: j };
 }
 
@@ -80,13 +80,13 @@ describe('JobDispatcher resources', () => {
       ...runStatements({
         family: 'count', cluster, taskRole: id('AWS::IAM::Role', 'JobTaskRole'), executionRole: id('AWS::IAM::Role', 'JobExecutionRole'),
       }),
-      { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherDeadLetterQueue'), 'Arn'] } },
       // claim check: write documents under the prefix only
       {
         Action: 's3:PutObject',
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('AWS::S3::Bucket', 'DispatcherClaimCheckBucket'), 'Arn'] }, '/claim-check/*']] },
       },
+      { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherDeadLetterQueue'), 'Arn'] } },
       {
         Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
         Effect: 'Allow',
@@ -104,28 +104,30 @@ describe('JobDispatcher resources', () => {
   test('the rendered config names the job, its network and the queues', () => {
     const config = renderedConfig(stack);
     expect(config).toEqual({
-      version: 1,
+      version: 2,
       startedBy: expect.stringMatching(/^hc-[0-9a-f]{16}$/),
       deadLetterQueueUrl: expect.stringContaining('DispatcherDeadLetterQueue'),
       dispatchQueueUrl: `<{'Ref':'${resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue').id}'}>`,
-      claimCheck: {
-        bucket: `<{'Ref':'${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}'}>`,
-        endpoint: `https://<{'Fn::GetAtt':['${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}','RegionalDomainName']}>`,
-        prefix: 'claim-check/',
-      },
       maxReceiveCount: 5,
       launchConcurrency: 10,
-      tracking: true,
-      queues: [{ arn: expect.stringContaining('DispatcherQueue'), kind: 'dispatch' }],
-      job: {
-        cluster: expect.stringContaining('Cluster'),
-        taskDefinition: expect.stringContaining('JobTaskDefinition'),
-        family: 'count',
-        containerName: 'job',
-        subnets: [expect.stringContaining('PrivateSubnet1'), expect.stringContaining('PrivateSubnet2')],
-        securityGroups: [expect.stringContaining('JobSecurityGroup')],
-        launchType: 'FARGATE',
-        environment: {},
+      queues: [{ arn: expect.stringContaining('DispatcherQueue'), dispatchQueue: true }],
+      target: {
+        kind: 'fargateJob',
+        job: {
+          cluster: expect.stringContaining('Cluster'),
+          taskDefinition: expect.stringContaining('JobTaskDefinition'),
+          family: 'count',
+          containerName: 'job',
+          subnets: [expect.stringContaining('PrivateSubnet1'), expect.stringContaining('PrivateSubnet2')],
+          securityGroups: [expect.stringContaining('JobSecurityGroup')],
+          environment: {},
+        },
+        claimCheck: {
+          bucket: `<{'Ref':'${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}'}>`,
+          endpoint: `https://<{'Fn::GetAtt':['${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}','RegionalDomainName']}>`,
+          prefix: 'claim-check/',
+        },
+        tracking: true,
       },
     });
   });
@@ -135,7 +137,7 @@ describe('sources', () => {
   test('S3Source: notifications of created objects with prefix and suffix into the dispatch queue', () => {
     const { stack, cluster } = stackWithCluster();
     const bucket = new s3.Bucket(stack, 'Bucket');
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), sources: [new S3Source(bucket, { prefix: 'in/', suffix: '.csv' })] });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)), sources: [new S3Source(bucket, { prefix: 'in/', suffix: '.csv' })] });
     const template = Template.fromStack(stack);
     const queue = resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue').id;
     template.hasResourceProperties('Custom::S3BucketNotifications', {
@@ -154,7 +156,7 @@ describe('sources', () => {
     const dlq = new sqs.Queue(stack, 'Dlq');
     const queue = new sqs.Queue(stack, 'Orders', { visibilityTimeout: Duration.minutes(6), deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } });
     const d = new JobDispatcher(stack, 'Dispatcher', {
-      job: job(stack, cluster, { environment: { ORDER: JobField.body() } }),
+      target: DispatchTarget.fargateJob(job(stack, cluster, { environment: { ORDER: JobField.body() } })),
       sources: [new SqsSource(queue, { jobId: JobField.fromPath('$.orderId') })],
     });
     const template = Template.fromStack(stack);
@@ -162,7 +164,7 @@ describe('sources', () => {
       .filter((m) => m.FunctionName.Ref.startsWith('DispatcherFunction'))
       .map((m) => m.EventSourceArn['Fn::GetAtt'][0]))
       .toEqual([expect.stringMatching(/^DispatcherQueue/), expect.stringMatching(/^Orders/)]);
-    expect(renderedConfig(stack).queues[1]).toEqual({ arn: expect.stringContaining('Orders'), kind: 'sqs', jobId: '{{hc:path:$.orderId}}' });
+    expect(renderedConfig(stack).queues[1]).toEqual({ arn: expect.stringContaining('Orders'), dispatchQueue: false, jobId: '{{hc:path:$.orderId}}' });
     expect(d.sources).toHaveLength(1);
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
@@ -171,13 +173,13 @@ describe('sources', () => {
     const { stack, cluster } = stackWithCluster();
     const j = job(stack, cluster);
     const noDlq = new sqs.Queue(stack, 'NoDlq', { visibilityTimeout: Duration.minutes(6) });
-    new JobDispatcher(stack, 'D1', { job: j, sources: [new SqsSource(noDlq)] });
+    new JobDispatcher(stack, 'D1', { target: DispatchTarget.fargateJob(j), sources: [new SqsSource(noDlq)] });
     Annotations.fromStack(stack).hasWarning('/Test/D1/Source0', Match.stringLikeRegexp('has no dead-letter queue'));
 
     const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true, visibilityTimeout: Duration.minutes(6) });
-    expect(() => new JobDispatcher(stack, 'D2', { job: j, sources: [new SqsSource(fifo)] })).toThrow('SqsSource does not support FIFO queues');
+    expect(() => new JobDispatcher(stack, 'D2', { target: DispatchTarget.fargateJob(j), sources: [new SqsSource(fifo)] })).toThrow('SqsSource does not support FIFO queues');
     const short = new sqs.Queue(stack, 'Short');
-    expect(() => new JobDispatcher(stack, 'D3', { job: j, sources: [new SqsSource(short)] })).toThrow(
+    expect(() => new JobDispatcher(stack, 'D3', { target: DispatchTarget.fargateJob(j), sources: [new SqsSource(short)] })).toThrow(
       'queue Test/Short has a visibility timeout of 30 seconds; a job source needs at least 6 times the dispatcher timeout (360 seconds): raise its visibilityTimeout');
     expect(() => new SqsSource(noDlq, { jobId: 'static' })).toThrow('SqsSource jobId must contain a JobField marker');
   });
@@ -186,7 +188,7 @@ describe('sources', () => {
     const { stack, cluster } = stackWithCluster();
     const bus = new events.EventBus(stack, 'Bus');
     new JobDispatcher(stack, 'Dispatcher', {
-      job: job(stack, cluster),
+      target: DispatchTarget.fargateJob(job(stack, cluster)),
       sources: [new EventBridgeSource({ eventBus: bus, eventPattern: { source: ['com.example'], detailType: ['Thing'] } })],
     });
     const template = Template.fromStack(stack);
@@ -222,13 +224,13 @@ describe('bad props fail synth with a message that says what to change', () => {
 
   test('a JobField that no source can produce fails synth, naming the variable and what to do', () => {
     const { app } = dispatcherStack({}, { environment: { ORDER: JobField.detail() } });
-    expect(() => app.synth()).toThrow(/environment variable ORDER uses job field 'eventbridge.detail', which only resolves for eventbridge jobs, but the sources of Test\/Dispatcher produce s3 jobs: add a matching source or use another JobField/);
+    expect(() => app.synth()).toThrow(/environment variable ORDER of Test\/Job uses job field 'eventbridge.detail', which only resolves for eventbridge jobs, but the sources of Test\/Dispatcher produce s3 jobs: add a matching source or use another JobField/);
   });
 
   test('S3 fields resolve for an EventBridge source whose pattern matches aws.s3 events', () => {
     const { app, stack, cluster } = stackWithCluster();
     new JobDispatcher(stack, 'Dispatcher', {
-      job: job(stack, cluster, { environment: { KEY: JobField.s3Key() } }),
+      target: DispatchTarget.fargateJob(job(stack, cluster, { environment: { KEY: JobField.s3Key() } })),
       sources: [new EventBridgeSource({ eventPattern: { source: ['aws.s3'], detailType: ['Object Created'] } })],
     });
     expect(() => app.synth()).not.toThrow();
@@ -243,7 +245,7 @@ describe('bad props fail synth with a message that says what to change', () => {
   test('the same queue cannot be a source twice', () => {
     const { stack, cluster } = stackWithCluster();
     const q = new sqs.Queue(stack, 'Q', { visibilityTimeout: Duration.minutes(6) });
-    const d = new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), sources: [new SqsSource(q)] });
+    const d = new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)), sources: [new SqsSource(q)] });
     expect(() => d.addSource(new SqsSource(q))).toThrow('queue Test/Q is already a source of Test/Dispatcher');
   });
 });

@@ -376,8 +376,8 @@ export class FakeAws {
       const task: FakeTask = {
         taskArn: `arn:aws:ecs:eu-west-1:111122223333:task/${clusterName}/${(this.nextTask++).toString(16).padStart(32, '0')}`,
         cluster,
-        jobId: tags.get('hybrid-compute:job-id'),
-        attempt: tags.has('hybrid-compute:attempt') ? Number(tags.get('hybrid-compute:attempt')) : undefined,
+        jobId: tags.get('hc:job-id'),
+        attempt: tags.has('hc:attempt') ? Number(tags.get('hc:attempt')) : undefined,
         startedBy: input.startedBy,
         capacity,
         clientToken: input.clientToken,

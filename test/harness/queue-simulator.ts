@@ -1,5 +1,5 @@
 import { seededRandom } from './fake-aws';
-import type { BatchResponse, SqsEvent, SqsRecord } from '../../src/dispatch/runtime/types';
+import type { BatchResponse, SqsEvent, SqsRecord } from '../../src/internal/runtime/sqs';
 
 /**
  * An SQS queue with the semantics the dispatcher relies on, driving a

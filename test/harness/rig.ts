@@ -1,16 +1,18 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { FakeAws, FakeAwsOptions, SentMessage } from './fake-aws';
 import { QueueSimulator, QueueSimulatorOptions } from './queue-simulator';
-import { DispatchConfig, JobLaunchConfig } from '../../src/dispatch/dispatch-config';
+import { DispatchConfig, JobLaunchConfig } from '../../src/contract/dispatch-config';
 import { createClients } from '../../src/dispatch/runtime/clients';
-import { Dispatcher, LogFn } from '../../src/dispatch/runtime/dispatcher';
-import { sfnStartExecution } from '../../src/dispatch/runtime/start-execution';
-import type { BatchResponse, SqsEvent } from '../../src/dispatch/runtime/types';
-import { config as baseConfig, DISPATCH_QUEUE } from '../dispatch/runtime/fixtures';
+import { Dispatcher } from '../../src/dispatch/runtime/dispatcher';
+import { FargateLauncher } from '../../src/dispatch/runtime/fargate-launcher';
+import { sfnStartExecution } from '../../src/dispatch/runtime/workflow-launcher';
+import type { LogFn } from '../../src/internal/runtime/log';
+import type { BatchResponse, SqsEvent } from '../../src/internal/runtime/sqs';
+import { config as baseConfig, DISPATCH_QUEUE, dispatcherFor, TestConfig } from '../dispatch/runtime/fixtures';
 
 export interface RigOptions {
   readonly fake?: FakeAwsOptions;
-  readonly config?: Partial<DispatchConfig>;
+  readonly config?: TestConfig;
   readonly job?: Partial<JobLaunchConfig>;
   readonly queue?: Partial<QueueSimulatorOptions>;
   /** Dispatcher instances (Lambda execution environments) that serve invocations. @default 5 */
@@ -42,15 +44,13 @@ export class Rig {
   private readonly idle: Dispatcher[] = [];
 
   private constructor(public readonly fake: FakeAws, options: RigOptions) {
-    const config = baseConfig({
+    this.config = baseConfig({
       deadLetterQueueUrl: fake.queueUrl('dispatch-dlq'),
       dispatchQueueUrl: fake.queueUrl('dispatch'),
       claimCheck: { bucket: 'claims', endpoint: `${fake.url}/claims`, prefix: 'claim-check/' },
       ...options.config,
+      stateMachineArn: options.stateMachineArn,
     }, options.job);
-    this.config = options.stateMachineArn
-      ? { ...config, job: undefined, claimCheck: undefined, workflow: { stateMachineArn: options.stateMachineArn } }
-      : config;
     this.queue = new QueueSimulator({ arn: DISPATCH_QUEUE, maxReceiveCount: this.config.maxReceiveCount, ...options.queue });
     fake.onMessage = (m) => {
       if (m.queueUrl === this.config.dispatchQueueUrl) this.queue.send(m.body, { delaySeconds: m.delaySeconds });
@@ -61,7 +61,7 @@ export class Rig {
       const endpoint = fake.url;
       const common = { region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
       const startExecution = sfnStartExecution(new SFNClient(common));
-      this.idle.push(new Dispatcher(this.config, {
+      this.idle.push(dispatcherFor(this.config, {
         startExecution,
         ...createClients({
           ecs: {
@@ -93,6 +93,13 @@ export class Rig {
   /** A dispatcher instance for direct calls. */
   public dispatcher(): Dispatcher {
     return this.idle[0];
+  }
+
+  /** The Fargate launcher of a dispatcher instance, for exact RunTask inputs. */
+  public launcher(): FargateLauncher {
+    const launcher = this.idle[0].launcher;
+    if (!(launcher instanceof FargateLauncher)) throw new Error('this rig starts workflows');
+    return launcher;
   }
 
   /** Each dead letter's reason, by the message id it came from. */

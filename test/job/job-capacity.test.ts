@@ -1,14 +1,13 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { FargateJob, JobCapacity, JobDispatcher } from '../../src';
+import { FargateJob, JobCapacity, DispatchTarget, JobDispatcher } from '../../src';
 import { IMAGE, job, renderedConfig, stackWithCluster } from '../helpers';
 
 describe('JobCapacity', () => {
   test('on-demand (the default) launches with launchType FARGATE and no fallback', () => {
     const { stack, cluster } = stackWithCluster();
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster) });
-    const config = renderedConfig(stack).job;
-    expect(config.launchType).toBe('FARGATE');
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)) });
+    const config = renderedConfig(stack).target.job;
     expect(config.capacityProviderStrategy).toBeUndefined();
     expect(config.fallbackToOnDemand).toBeUndefined();
   });
@@ -18,8 +17,8 @@ describe('JobCapacity', () => {
     expect(JobCapacity.spot({ fallbackToOnDemand: false }).fallbackToOnDemand).toBe(false);
     const app = new App();
     const stack = new Stack(app, 'Spot');
-    new JobDispatcher(stack, 'Dispatcher', { job: new FargateJob(stack, 'Job', { image: IMAGE, capacity: JobCapacity.spot() }) });
-    const config = renderedConfig(stack).job;
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(new FargateJob(stack, 'Job', { image: IMAGE, capacity: JobCapacity.spot() })) });
+    const config = renderedConfig(stack).target.job;
     expect(config.capacityProviderStrategy).toEqual([{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
     expect(config.launchType).toBeUndefined();
     expect(config.fallbackToOnDemand).toBe(true);
@@ -33,8 +32,8 @@ describe('JobCapacity', () => {
     const capacity = JobCapacity.custom([{ capacityProvider: 'FARGATE', base: 2, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 }]);
     expect(capacity).toMatchObject({ fallbackToOnDemand: false, usesSpot: true });
     const { stack, cluster } = stackWithCluster();
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster, { capacity }) });
-    expect(renderedConfig(stack).job.capacityProviderStrategy).toEqual([
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster, { capacity })) });
+    expect(renderedConfig(stack).target.job.capacityProviderStrategy).toEqual([
       { capacityProvider: 'FARGATE', base: 2, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 },
     ]);
   });

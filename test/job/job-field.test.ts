@@ -1,5 +1,5 @@
 import { JobField } from '../../src';
-import { fieldsIn, parseJobPath } from '../../src/job/job-field';
+import { fieldsIn, parseJobPath } from '../../src/contract/job-fields';
 
 describe('JobField', () => {
   test('factories return distinct markers naming their field', () => {

@@ -1,6 +1,6 @@
 import { Duration, aws_events as events, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { JobDashboard, JobDispatcher, JobOutcome, JobTracker, JobTracking } from '../../src';
+import { JobDashboard, DispatchTarget, JobDispatcher, JobOutcome, JobTracker, JobTracking } from '../../src';
 import { ecsArn, job, propertiesOf, renderedConfig, resourceNamed, stackWithCluster } from '../helpers';
 
 function trackerConfig(template: Template) {
@@ -14,7 +14,7 @@ describe('the tracker a dispatcher creates', () => {
   const { stack, cluster } = stackWithCluster();
   const topic = new sns.Topic(stack, 'Topic');
   const dispatcher = new JobDispatcher(stack, 'Dispatcher', {
-    job: job(stack, cluster), tracking: JobTracking.enabled({ timeout: Duration.hours(2) }), alarmTopic: topic,
+    target: DispatchTarget.fargateJob(job(stack, cluster), { tracking: JobTracking.enabled({ timeout: Duration.hours(2) }) }), alarmTopic: topic,
   });
   new JobDashboard(stack, 'Dashboard', { dispatcher });
   const template = Template.fromStack(stack);
@@ -78,7 +78,7 @@ describe('the tracker a dispatcher creates', () => {
       timeoutSeconds: 7200,
       eventBusName: 'default',
     });
-    expect(renderedConfig(stack).tracking).toBe(true);
+    expect(renderedConfig(stack).target.tracking).toBe(true);
   });
 
   test('failed-jobs and tracker queues are encrypted and SSL-only', () => {
@@ -124,7 +124,7 @@ describe('the tracker a dispatcher creates', () => {
 
   test('metric methods name the library namespace and this dispatcher', () => {
     const m = dispatcher.tracker!.metricJobsFailed({ outcome: JobOutcome.TIMED_OUT });
-    expect([m.namespace, m.metricName, m.dimensions, m.statistic]).toEqual(['HybridCompute', 'JobsFailed', { Dispatcher: dispatcher.startedBy, Outcome: 'TIMED_OUT' }, 'Sum']);
+    expect([m.namespace, m.metricName, m.dimensions, m.statistic]).toEqual(['cdk-hybrid-compute', 'JobsFailed', { Dispatcher: dispatcher.startedBy, Outcome: 'TIMED_OUT' }, 'Sum']);
     expect(dispatcher.metricJobsLaunched().dimensions).toEqual({ Dispatcher: dispatcher.startedBy });
     expect(dispatcher.tracker!.metricRunDuration().statistic).toBe('p90');
   });
@@ -133,17 +133,17 @@ describe('the tracker a dispatcher creates', () => {
 describe('tracking options', () => {
   test('disabled: no tracker, no tracking entries, three alarms', () => {
     const { stack, cluster } = stackWithCluster();
-    const d = new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), tracking: JobTracking.disabled() });
+    const d = new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { tracking: JobTracking.disabled() }) });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Events::Rule', 0);
     expect(d.tracker).toBeUndefined();
-    expect(renderedConfig(stack).tracking).toBeUndefined();
+    expect(renderedConfig(stack).target.tracking).toBeUndefined();
     expect(d.alarms.map((a) => a.node.id)).toEqual(['DeadLetters', 'OldestRecord', 'DispatcherErrors']);
   });
 
   test('without a timeout there is no sweep and no ECS permission', () => {
     const { stack, cluster } = stackWithCluster();
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster) });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)) });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Events::Rule', 1);
     const actions = resourceNamed(template, 'AWS::IAM::Policy', 'DispatcherTrackerRoleDefaultPolicy').props.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat());
@@ -153,7 +153,7 @@ describe('tracking options', () => {
   test('a custom bus receives the outcome events', () => {
     const { stack, cluster } = stackWithCluster();
     const bus = new events.EventBus(stack, 'Outcomes');
-    new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), tracking: JobTracking.enabled({ eventBus: bus }) });
+    new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { tracking: JobTracking.enabled({ eventBus: bus }) }) });
     const template = Template.fromStack(stack);
     expect(trackerConfig(template).eventBusName).toBe(`<{'Ref':'${resourceNamed(template, 'AWS::Events::EventBus', 'Outcomes').id}'}>`);
     expect(resourceNamed(template, 'AWS::IAM::Policy', 'DispatcherTrackerRoleDefaultPolicy').props.PolicyDocument.Statement).toContainEqual({
@@ -181,7 +181,7 @@ describe('tracking options', () => {
 
   test('a failure-rate threshold outside (0, 1] is rejected', () => {
     const { stack, cluster } = stackWithCluster();
-    expect(() => new JobDispatcher(stack, 'Dispatcher', { job: job(stack, cluster), failureRateAlarmThreshold: 1.5 }))
+    expect(() => new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)), failureRateAlarmThreshold: 1.5 }))
       .toThrow('failureRateAlarmThreshold must be above 0 and at most 1, got 1.5');
   });
 });

@@ -2,7 +2,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Tracker } from '../../src/tracking/runtime/tracker';
-import { s3Record } from '../dispatch/runtime/fixtures';
+import { fargateTarget, s3Record } from '../dispatch/runtime/fixtures';
 import { Rig } from '../harness/rig';
 import { trackerConfig } from './runtime/events';
 
@@ -17,7 +17,7 @@ beforeEach(async () => {
   rig = await Rig.start({ config: { tracking: true }, queue: { msPerSecond: 5 } });
   const common = { region: 'eu-west-1', endpoint: rig.fake.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
   tracker = new Tracker(trackerConfig((name) => rig.fake.queueUrl(name), {
-    startedBy: rig.config.startedBy, cluster: rig.config.job!.cluster, dispatchQueueUrl: rig.config.dispatchQueueUrl,
+    startedBy: rig.config.startedBy, cluster: fargateTarget(rig.config).job.cluster, dispatchQueueUrl: rig.config.dispatchQueueUrl,
   }), { ecs: new ECSClient(common), sqs: new SQSClient(common), events: new EventBridgeClient(common), log: () => undefined, metrics: false });
 });
 afterEach(() => rig.close());

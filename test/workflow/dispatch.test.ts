@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
 import { App, Stack, aws_lambda as lambda, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ClaimCheck, FargateJob, JobDispatcher, JobWorkflow, S3Source, WorkflowStep } from '../../src';
-import { executionName } from '../../src/dispatch/runtime/dispatcher';
+import { DispatchTarget, JobDispatcher, JobWorkflow, S3Source, WorkflowStep } from '../../src';
+import { executionName } from '../../src/dispatch/runtime/workflow-launcher';
 import { eventBridgeEvent, s3Record, sqsRecord } from '../dispatch/runtime/fixtures';
 import { Rig } from '../harness/rig';
-import { IMAGE, renderedConfig, resourceNamed } from '../helpers';
+import { renderedConfig, resourceNamed } from '../helpers';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:pipeline';
 const s3JobId = (key: string) => createHash('sha256').update(`s3|input-bucket|${key}||0065F1A2B3C4D5E6F7`).digest('hex').slice(0, 32);
@@ -47,40 +47,28 @@ describe('starting workflows through the dispatcher', () => {
   });
 });
 
-describe('a workflow with sources', () => {
+describe('a dispatcher with a workflow target', () => {
   const app = new App();
   const stack = new Stack(app, 'Flow');
   const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
-  const workflow = new JobWorkflow(stack, 'Pipeline', {
-    steps: [WorkflowStep.lambda(fn, { name: 'Only' })],
-    sources: [new S3Source(new s3.Bucket(stack, 'Input'))],
-  });
+  const workflow = new JobWorkflow(stack, 'Pipeline', { steps: [WorkflowStep.lambda(fn, { name: 'Only' })] });
+  const dispatcher = new JobDispatcher(stack, 'Starter', { target: DispatchTarget.workflow(workflow), sources: [new S3Source(new s3.Bucket(stack, 'Input'))] });
   const template = Template.fromStack(stack);
 
-  test('gets a dispatcher running the workflow bundle that may start this state machine only', () => {
-    const dispatcher = workflow.dispatcher!;
-    expect(dispatcher.workflow).toBe(workflow);
-    expect(dispatcher.job).toBeUndefined();
+  test('runs the workflow bundle and may start this state machine only', () => {
+    expect(dispatcher.target.subject).toBe(workflow);
+    expect(dispatcher.target.cluster).toBeUndefined();
     expect(dispatcher.tracker).toBeUndefined();
     expect(dispatcher.claimCheckBucket).toBeUndefined();
-    const statements = resourceNamed(template, 'AWS::IAM::Policy', 'PipelineDispatcherRoleDefaultPolicy').props.PolicyDocument.Statement;
+    const statements = resourceNamed(template, 'AWS::IAM::Policy', 'StarterRoleDefaultPolicy').props.PolicyDocument.Statement;
     expect(statements).toContainEqual({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: resourceNamed(template, 'AWS::StepFunctions::StateMachine', 'Pipeline').id } });
     expect(statements.flatMap((s: any) => [s.Action].flat()).filter((a: string) => a.startsWith('ecs:') || a.startsWith('s3:'))).toEqual([]);
-    const config = renderedConfig(stack, 'PipelineDispatcherFunction');
-    expect(config.workflow).toEqual({ stateMachineArn: `<{'Ref':'${resourceNamed(template, 'AWS::StepFunctions::StateMachine', 'Pipeline').id}'}>` });
-    expect(config.job).toBeUndefined();
+    const config = renderedConfig(stack, 'StarterFunction');
+    expect(config.target).toEqual({ kind: 'workflow', stateMachineArn: `<{'Ref':'${resourceNamed(template, 'AWS::StepFunctions::StateMachine', 'Pipeline').id}'}>` });
   });
 
-  test.each<[string, () => unknown, string]>([
-    ['job and workflow', () => new JobDispatcher(stack, 'Both', { job: new FargateJob(stack, 'J1', { image: IMAGE }), workflow }),
-      'a JobDispatcher needs exactly one of job (a Fargate job per event) and workflow (an execution per event)'],
-    ['neither', () => new JobDispatcher(stack, 'Neither', {}), 'a JobDispatcher needs exactly one of job (a Fargate job per event) and workflow (an execution per event)'],
-    ['a task cap on a workflow', () => new JobDispatcher(stack, 'Cap', { workflow, maxConcurrentTasks: 5 }),
-      'maxConcurrentTasks applies to job dispatchers; the workflow of Flow/Cap runs its own jobs: remove maxConcurrentTasks'],
-    ['a claim check on a workflow', () => new JobDispatcher(stack, 'Claims', { workflow, claimCheck: ClaimCheck.s3() }),
-      'claimCheck applies to job dispatchers; the workflow of Flow/Claims runs its own jobs: remove claimCheck'],
-  ])('%s is rejected', (_label, make, message) => {
-    expect(make).toThrow(message);
+  test('a dispatcher without a target is rejected with what to pass', () => {
+    expect(() => new JobDispatcher(stack, 'Neither', {} as any))
+      .toThrow('Flow/Neither needs a target: DispatchTarget.fargateJob(job) or DispatchTarget.workflow(workflow)');
   });
 });
-

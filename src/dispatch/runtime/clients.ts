@@ -1,13 +1,10 @@
 import { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
 import { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import type { DispatcherClients, LogFn } from './dispatcher';
+import type { DispatcherClients } from './dispatcher';
+import type { FargateClients } from './fargate-launcher';
 import { RequestHandler, s3PutObject } from './s3-put';
-
-/**
- * HTTP settings of every client the handlers create. Without
- * throwOnRequestTimeout the SDK only logs a warning when the timeout passes.
- */
-export const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
+import { CLIENT_DEFAULTS } from '../../internal/runtime/clients';
+import type { LogFn } from '../../internal/runtime/log';
 
 /** Settings shared by the handler and the tests that run it against a fake endpoint. */
 export interface ClientOverrides {
@@ -19,27 +16,24 @@ export interface ClientOverrides {
 }
 
 /**
- * The dispatcher's AWS clients. The SDK paces RunTask to what ECS accepts
- * (adaptive retry mode), and retries throttling, 5xx and dropped
+ * The Fargate dispatcher's AWS clients. The SDK paces RunTask to what ECS
+ * accepts (adaptive retry mode), and retries throttling, 5xx and dropped
  * connections with backoff (4 attempts; every RunTask carries its client
  * token, so a retried call cannot launch twice); a request with no response
  * after 10 s is abandoned and retried. What still fails returns to the queue.
  */
-export function createClients(overrides: ClientOverrides = {}): DispatcherClients {
+export function createClients(overrides: ClientOverrides = {}): DispatcherClients & FargateClients {
   const ecs = new ECSClient({
-    maxAttempts: 4,
+    ...CLIENT_DEFAULTS,
     // Adaptive mode adds a client-side rate limiter that slows down when ECS
     // throttles, instead of letting records fail and wait out the queue's
     // visibility timeout (see `npm run bench`, throughputRatio).
     retryMode: 'adaptive',
-    requestHandler: REQUEST_HANDLER,
     ...overrides.ecs,
   });
-  let sqs: SQSClient | undefined;
   return {
     ecs,
-    // Only dead-lettering and carry-over use SQS: created on first use.
-    sqs: () => (sqs ??= new SQSClient({ maxAttempts: 4, ...overrides.sqs })),
+    sqs: sqsClient(overrides),
     putObject: s3PutObject({
       region: () => ecs.config.region(),
       credentials: () => ecs.config.credentials(),
@@ -48,4 +42,10 @@ export function createClients(overrides: ClientOverrides = {}): DispatcherClient
     log: overrides.log,
     metrics: overrides.metrics,
   };
+}
+
+/** The bookkeeping's SQS client, created on first use: only dead-lettering and carry-over need it. */
+export function sqsClient(overrides: ClientOverrides = {}): () => SQSClient {
+  let sqs: SQSClient | undefined;
+  return () => (sqs ??= new SQSClient({ ...CLIENT_DEFAULTS, ...overrides.sqs }));
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'crypto';
-import { FIELD_SOURCES, MARKER_PATTERN, parseJobPath } from '../../job/job-field';
-import {
-  CLAIM_CHECK_DOCUMENT_VERSION, ClaimCheckConfig, JobLaunchConfig, MAX_OVERRIDES_CHARS, PAYLOAD_URI_ENV,
-} from '../dispatch-config';
-import { Job, PermanentError } from './types';
+import { PermanentError } from './errors';
+import { CLAIM_CHECK_DOCUMENT_VERSION, ClaimCheckConfig, JobLaunchConfig, MAX_OVERRIDES_CHARS } from '../../contract/dispatch-config';
+import type { Job } from '../../contract/job';
+import { FIELD_SOURCES, MARKER_PATTERN, marker, parseJobPath, PAYLOAD_URI_FIELD } from '../../contract/job-fields';
+import { PAYLOAD_URI_ENV } from '../../contract/names';
 
 /** The `overrides` member of a RunTask input. */
 export interface TaskOverrides {
@@ -33,8 +33,6 @@ export interface PreparedJob {
   /** Written (idempotently, same key for every delivery) before any launch. */
   readonly claimCheck?: ClaimCheckDocument;
 }
-
-const PAYLOAD_URI_FIELD = 'job.payloadUri';
 
 /** Resolves every marker in `template` for `job`. */
 export function resolveTemplate(template: string, job: Job, context: ResolveContext = {}): string {
@@ -150,7 +148,7 @@ export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: Claim
   const environment = names.map((name) => ({ name, value: resolveTemplate(config.environment[name], job, context) }));
   const command = config.command?.map((part) => resolveTemplate(part, job, context));
   const templates = [...Object.values(config.environment), ...(config.command ?? [])];
-  const wantsDocument = templates.some((t) => t.includes(`{{hc:${PAYLOAD_URI_FIELD}}}`));
+  const wantsDocument = templates.some((t) => t.includes(marker(PAYLOAD_URI_FIELD)));
 
   const overrides = assemble(config.containerName, environment, command);
   const size = overridesSize(overrides);

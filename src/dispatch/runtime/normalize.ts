@@ -1,7 +1,9 @@
 import { createHash } from 'crypto';
-import { ENVELOPE_KEY, ENVELOPE_VERSION, QueueConfig } from '../dispatch-config';
+import { PermanentError } from './errors';
 import { resolveTemplate } from './input-mapping';
-import { Envelope, Job, PermanentError, Relaunch, SqsRecord } from './types';
+import type { QueueConfig } from '../../contract/dispatch-config';
+import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, Job, JobSourceType, Relaunch, SOURCE_TYPES } from '../../contract/job';
+import type { SqsRecord } from '../../internal/runtime/sqs';
 
 export type NormalizeResult =
   | {
@@ -44,7 +46,7 @@ export function decodeS3Key(encoded: string): string {
 
 /** Turns one SQS record into the jobs it carries, or says why it carries none. */
 export function normalizeRecord(record: SqsRecord, queue: QueueConfig): NormalizeResult {
-  if (queue.kind === 'sqs') {
+  if (!queue.dispatchQueue) {
     return { kind: 'jobs', jobs: [sqsJob(record, queue)], attempt: 1 };
   }
   const body = parseJson(record.body);
@@ -94,7 +96,7 @@ function fromEnvelope(envelope: Partial<Envelope>): NormalizeResult {
   }
   const jobs = envelope.jobs.map((job, i) => {
     const valid = isObject(job) && typeof job.id === 'string' && job.id !== ''
-      && ['s3', 'sqs', 'eventbridge'].includes(job.source) && isObject(job.fields)
+      && SOURCE_TYPES.includes(job.source) && isObject(job.fields)
       && Object.values(job.fields).every((v) => typeof v === 'string');
     if (!valid) {
       throw new PermanentError(`'${ENVELOPE_KEY}' job ${i} is not a job (needs id, source and string fields)`);
@@ -117,7 +119,7 @@ function fromRelaunch(relaunch: Partial<Relaunch>, attempt: number, enqueuedAt: 
     throw new PermanentError(`'${ENVELOPE_KEY}' relaunch overrides have no containerOverrides list`);
   }
   // The job's fields are not needed: its overrides were resolved when it first ran.
-  const job: Job = { id: relaunch.jobId, source: 'sqs', fields: {}, event: null };
+  const job: Job = { id: relaunch.jobId, source: JobSourceType.SQS, fields: {}, event: null };
   return { kind: 'jobs', jobs: [job], attempt, run, overrides: overrides ?? { containerOverrides: [] }, enqueuedAt };
 }
 
@@ -173,7 +175,7 @@ function eventBridgeJob(event: any): Job {
   }
   return {
     id: jobIdFrom(event.id),
-    source: 'eventbridge',
+    source: JobSourceType.EVENTBRIDGE,
     fields: eventBridgeFields(event),
     event,
   };
@@ -206,7 +208,7 @@ function s3Job(o: S3Object): Job {
   const id = jobIdFrom(`s3|${o.bucket}|${o.key}|${versionId}|${sequencer}`);
   return {
     id,
-    source: 's3',
+    source: JobSourceType.S3,
     fields: {
       's3.bucket': o.bucket,
       's3.key': o.key,
@@ -224,7 +226,7 @@ function sqsJob(record: SqsRecord, queue: QueueConfig): Job {
   const parsed = parseJson(record.body);
   const provisional: Job = {
     id: jobIdFrom(record.messageId),
-    source: 'sqs',
+    source: JobSourceType.SQS,
     fields: {
       'sqs.body': record.body,
       'sqs.messageId': record.messageId,

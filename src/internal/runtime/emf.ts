@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
-import { METRIC_NAMESPACE } from '../metrics';
+import { METRIC_NAMESPACE } from '../../contract/names';
 
 export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
 

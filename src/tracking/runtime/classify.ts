@@ -1,5 +1,5 @@
-import { JobOutcome } from '../job-outcome';
-import { TIMEOUT_REASON_PREFIX } from '../tracking-config';
+import { JobOutcome } from '../../contract/job';
+import { TIMEOUT_REASON_PREFIX } from '../../contract/names';
 
 /** The parts of an `ECS Task State Change` event's container the tracker reads. */
 export interface EventContainer {

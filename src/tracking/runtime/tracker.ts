@@ -1,17 +1,17 @@
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, ENVELOPE_KEY, ENVELOPE_VERSION, TRACKING_ENV } from '../../dispatch/dispatch-config';
-import type { BatchResponse, Envelope, SqsEvent, SqsRecord } from '../../dispatch/runtime/types';
-import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
-import { JobOutcome } from '../job-outcome';
-import {
-  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, EVENT_SOURCE, TIMEOUT_REASON_PREFIX, TRACKER_CONFIG_VERSION, TrackerConfig,
-} from '../tracking-config';
 import { classify, Classification } from './classify';
-
-export type LogFn = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields?: Record<string, unknown>) => void;
-const jsonLog: LogFn = (level, message, fields = {}) => console.log(JSON.stringify({ level, message, ...fields }));
+import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
+import {
+  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, TIMEOUT_REASON_PREFIX,
+  TRACKER_CONFIG_ENV, TRACKING_ENV,
+} from '../../contract/names';
+import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
+import { parseHandlerConfig } from '../../internal/runtime/config';
+import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
+import { errorText, jsonLog, LogFn } from '../../internal/runtime/log';
+import { BatchResponse, recordsOf, SqsEvent, SqsRecord } from '../../internal/runtime/sqs';
 
 export interface TrackerClients {
   readonly ecs: ECSClient;
@@ -51,15 +51,8 @@ export interface FailedJobMessage {
 }
 
 export function parseTrackerConfig(text: string | undefined): TrackerConfig {
-  if (!text) throw new Error('tracker config is missing: the HC_TRACKER_CONFIG environment variable is not set');
-  const config = JSON.parse(text) as TrackerConfig;
-  if (config.version !== TRACKER_CONFIG_VERSION) {
-    throw new Error(`tracker config version ${config.version} is not supported (expected ${TRACKER_CONFIG_VERSION})`);
-  }
-  for (const key of ['startedBy', 'cluster', 'containerName', 'failedJobsQueueUrl', 'eventBusName'] as const) {
-    if (!config[key]) throw new Error(`tracker config has no '${key}'`);
-  }
-  return config;
+  return parseHandlerConfig<TrackerConfig>('tracker', TRACKER_CONFIG_ENV, text, TRACKER_CONFIG_VERSION,
+    ['startedBy', 'cluster', 'containerName', 'failedJobsQueueUrl', 'eventBusName']);
 }
 
 /** The tracking entries of the job's container in a task's overrides. */
@@ -107,13 +100,13 @@ export class Tracker {
 
   /** One batch of the tracker queue: task state changes and timeout sweeps. */
   public async handle(event: SqsEvent): Promise<BatchResponse> {
-    const records = Array.isArray(event?.Records) ? event.Records : [];
+    const records = recordsOf(event);
     const failures: Array<{ itemIdentifier: string }> = [];
     for (const record of records) {
       try {
         await this.processRecord(record);
       } catch (e) {
-        this.log('WARN', 'tracking failed, will retry', { messageId: record.messageId, error: `${(e as Error).name}: ${(e as Error).message}` });
+        this.log('WARN', 'tracking failed, will retry', { messageId: record.messageId, error: errorText(e) });
         failures.push({ itemIdentifier: record.messageId });
       }
     }

@@ -2,9 +2,10 @@ import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  config, DISPATCH_QUEUE, DLQ_URL, eventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE,
+  config, DISPATCH_QUEUE, dispatcherFor, DLQ_URL, eventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE,
 } from './fixtures';
-import { clientToken, Dispatcher, parseConfig } from '../../../src/dispatch/runtime/dispatcher';
+import { parseConfig } from '../../../src/dispatch/runtime/dispatcher';
+import { clientToken } from '../../../src/dispatch/runtime/fargate-launcher';
 
 const ecsMock = mockClient(ECSClient);
 const sqsMock = mockClient(SQSClient);
@@ -12,7 +13,7 @@ const logs: any[] = [];
 
 function dispatcher(c = config()) {
   const sqs = new SQSClient({ region: 'eu-west-1' });
-  return new Dispatcher(c, {
+  return dispatcherFor(c, {
     ecs: new ECSClient({ region: 'eu-west-1' }),
     sqs: () => sqs,
     putObject: async () => undefined,
@@ -44,9 +45,9 @@ const BASE_INPUT = {
 
 function tags(jobId: string) {
   return [
-    { key: 'hybrid-compute:job-id', value: jobId },
-    { key: 'hybrid-compute:dispatcher', value: 'hc-0123456789abcdef' },
-    { key: 'hybrid-compute:attempt', value: '1' },
+    { key: 'hc:job-id', value: jobId },
+    { key: 'hc:dispatcher', value: 'hc-0123456789abcdef' },
+    { key: 'hc:attempt', value: '1' },
   ];
 }
 
@@ -121,7 +122,7 @@ describe('exact RunTask inputs', () => {
   });
 
   test('no markers: no overrides at all; a capacity provider strategy replaces the launch type', async () => {
-    const c = config({}, { environment: {}, launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] });
+    const c = config({}, { environment: {}, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] });
     await dispatcher(c).handle({ Records: [sqsRecord('m1', JSON.stringify(eventBridgeEvent('e1', {})))] });
     const input = runTaskInputs()[0];
     expect(input.overrides).toBeUndefined();
@@ -297,10 +298,13 @@ describe('batchItemFailures and dead-lettering', () => {
 describe('parseConfig', () => {
   test.each([
     [undefined, 'dispatcher config is missing'],
-    ['{"version":2}', 'dispatcher config version 2 is not supported (expected 1)'],
-    ['{"version":1,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":{},"job":{}}', 'dispatcher config queues must be a list'],
-    ['{"version":1,"startedBy":"x","deadLetterQueueUrl":"u","queues":[],"job":{}}', "dispatcher config has no 'dispatchQueueUrl'"],
-    ['{"version":1,"startedBy":"x","queues":[],"job":{}}', "dispatcher config has no 'deadLetterQueueUrl'"],
+    ['{"version":1}', 'dispatcher config version 1 is not supported (expected 2)'],
+    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":{},"target":{"kind":"workflow"}}', 'dispatcher config queues must be a list'],
+    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","queues":[],"target":{"kind":"workflow"}}', "dispatcher config has no 'dispatchQueueUrl'"],
+    ['{"version":2,"startedBy":"x","queues":[],"target":{"kind":"workflow"}}', "dispatcher config has no 'deadLetterQueueUrl'"],
+    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":[]}', "dispatcher config has no 'target'"],
+    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":[],"target":{"kind":"lambda"}}',
+      "dispatcher config target kind 'lambda' is not supported"],
   ])('%s → %s', (text, message) => {
     expect(() => parseConfig(text)).toThrow(message);
   });
@@ -333,7 +337,7 @@ describe('tracking entries and metrics', () => {
 
   test('a relaunch envelope launches with its overrides, fresh tracking entries, its run and attempt', async () => {
     const envelope = {
-      hybridCompute: {
+      hc: {
         version: 1,
         attempt: 3,
         enqueuedAt: 1795773600000,
@@ -362,7 +366,7 @@ describe('tracking entries and metrics', () => {
     const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     try {
       const sqs = new SQSClient({ region: 'eu-west-1' });
-      await new Dispatcher(config(), { ecs: new ECSClient({ region: 'eu-west-1' }), sqs: () => sqs, log: () => undefined })
+      await dispatcherFor(config(), { ecs: new ECSClient({ region: 'eu-west-1' }), sqs: () => sqs, log: () => undefined })
         .handle({
           Records: [
             s3Message('a', [s3Record('a.txt')]), s3Message('b', [s3Record('b.txt')]), s3Message('c', [s3Record('c.txt')]), sqsRecord('bad', '{'),
@@ -375,7 +379,7 @@ describe('tracking entries and metrics', () => {
     const failuresBy = (reason: string) => ({
       _aws: {
         Timestamp: expect.any(Number),
-        CloudWatchMetrics: [{ Namespace: 'HybridCompute', Dimensions: [['Dispatcher'], ['Dispatcher', 'Reason']], Metrics: [{ Name: 'LaunchFailures', Unit: 'Count' }] }],
+        CloudWatchMetrics: [{ Namespace: 'cdk-hybrid-compute', Dimensions: [['Dispatcher'], ['Dispatcher', 'Reason']], Metrics: [{ Name: 'LaunchFailures', Unit: 'Count' }] }],
       },
       Dispatcher: 'hc-0123456789abcdef',
       Reason: reason,
@@ -386,7 +390,7 @@ describe('tracking entries and metrics', () => {
         _aws: {
           Timestamp: expect.any(Number),
           CloudWatchMetrics: [{
-            Namespace: 'HybridCompute',
+            Namespace: 'cdk-hybrid-compute',
             Dimensions: [['Dispatcher']],
             Metrics: ['RecordsReceived', 'JobsLaunched', 'RecordsDeadLettered', 'RecordsDeferred'].map((Name) => ({ Name, Unit: 'Count' })),
           }],

@@ -1,21 +1,28 @@
-import { DispatchConfig } from '../../../src/dispatch/dispatch-config';
-import { SqsRecord } from '../../../src/dispatch/runtime/types';
+import { ClaimCheckConfig, DispatchConfig, FargateJobTargetConfig, JobLaunchConfig } from '../../../src/contract/dispatch-config';
+import { Dispatcher, DispatcherClients } from '../../../src/dispatch/runtime/dispatcher';
+import { FargateClients, FargateLauncher } from '../../../src/dispatch/runtime/fargate-launcher';
+import { StartExecution, WorkflowLauncher } from '../../../src/dispatch/runtime/workflow-launcher';
+import { SqsRecord } from '../../../src/internal/runtime/sqs';
 
 export const DISPATCH_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:dispatch';
 export const USER_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:orders';
 export const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch-dlq';
 export const DISPATCH_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch';
 
-export function config(overrides: Partial<DispatchConfig> = {}, job: Partial<DispatchConfig['job']> = {}): DispatchConfig {
-  return {
-    version: 1,
-    startedBy: 'hc-0123456789abcdef',
-    deadLetterQueueUrl: DLQ_URL,
-    maxReceiveCount: 5,
-    launchConcurrency: 10,
-    dispatchQueueUrl: DISPATCH_QUEUE_URL,
-    queues: [{ arn: DISPATCH_QUEUE, kind: 'dispatch' }, { arn: USER_QUEUE, kind: 'sqs' }],
-    ...overrides,
+/** Test settings: the bookkeeping config, with the Fargate target's options flattened in (or a workflow). */
+export type TestConfig = Partial<Omit<DispatchConfig, 'target'>> & {
+  readonly claimCheck?: ClaimCheckConfig;
+  readonly tracking?: boolean;
+  readonly maxConcurrentTasks?: number;
+  /** Start executions of this state machine instead of launching the job. */
+  readonly stateMachineArn?: string;
+};
+
+/** A Fargate dispatcher config (or a workflow one, with `stateMachineArn`) as the construct renders it. */
+export function config(overrides: TestConfig = {}, job: Partial<JobLaunchConfig> = {}): DispatchConfig {
+  const { claimCheck, tracking, maxConcurrentTasks, stateMachineArn, ...bookkeeping } = overrides;
+  const fargate: FargateJobTargetConfig = {
+    kind: 'fargateJob',
     job: {
       cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/jobs',
       taskDefinition: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/count:3',
@@ -23,11 +30,39 @@ export function config(overrides: Partial<DispatchConfig> = {}, job: Partial<Dis
       containerName: 'job',
       subnets: ['subnet-a', 'subnet-b'],
       securityGroups: ['sg-1'],
-      launchType: 'FARGATE',
       environment: { INPUT_URI: '{{hc:s3.uri}}', KEY: '{{hc:s3.key}}' },
       ...job,
     },
+    ...(claimCheck ? { claimCheck } : {}),
+    ...(tracking ? { tracking } : {}),
+    ...(maxConcurrentTasks !== undefined ? { maxConcurrentTasks } : {}),
   };
+  return {
+    version: 2,
+    startedBy: 'hc-0123456789abcdef',
+    deadLetterQueueUrl: DLQ_URL,
+    maxReceiveCount: 5,
+    launchConcurrency: 10,
+    dispatchQueueUrl: DISPATCH_QUEUE_URL,
+    queues: [{ arn: DISPATCH_QUEUE, dispatchQueue: true }, { arn: USER_QUEUE, dispatchQueue: false }],
+    ...bookkeeping,
+    target: stateMachineArn ? { kind: 'workflow', stateMachineArn } : fargate,
+  };
+}
+
+/** The Fargate target of a config (tests build Fargate configs unless they ask for a workflow). */
+export function fargateTarget(c: DispatchConfig): FargateJobTargetConfig {
+  if (c.target.kind !== 'fargateJob') throw new Error('not a Fargate config');
+  return c.target;
+}
+
+/** A dispatcher with the launcher its config's target needs, as the handlers build it. */
+export function dispatcherFor(c: DispatchConfig,
+  clients: DispatcherClients & Partial<FargateClients> & { startExecution?: StartExecution }): Dispatcher {
+  const launcher = c.target.kind === 'workflow'
+    ? new WorkflowLauncher(c.target, clients.startExecution!)
+    : new FargateLauncher(c.target, c.startedBy, clients as FargateClients);
+  return new Dispatcher(c, launcher, clients);
 }
 
 /** A classic S3 notification record as S3 writes it: the key URL-encoded, spaces as '+'. */

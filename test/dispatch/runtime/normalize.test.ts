@@ -1,8 +1,8 @@
 import { eventBridgeEvent, s3EventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE } from './fixtures';
+import { PermanentError } from '../../../src/dispatch/runtime/errors';
 import { decodeS3Key, jobIdFrom, normalizeRecord } from '../../../src/dispatch/runtime/normalize';
-import { PermanentError } from '../../../src/dispatch/runtime/types';
 
-const DISPATCH = { arn: 'x', kind: 'dispatch' as const };
+const DISPATCH = { arn: 'x', dispatchQueue: true };
 
 function jobsOf(record: ReturnType<typeof sqsRecord>, queue: any = DISPATCH) {
   const r = normalizeRecord(record, queue);
@@ -81,14 +81,14 @@ describe('normalizeRecord', () => {
   });
 
   test('SQS source messages: id from the message id, body raw, event parsed when JSON', () => {
-    const [json] = jobsOf(sqsRecord('11111111-2222', '{"orderId":"7"}', USER_QUEUE), { arn: USER_QUEUE, kind: 'sqs' });
+    const [json] = jobsOf(sqsRecord('11111111-2222', '{"orderId":"7"}', USER_QUEUE), { arn: USER_QUEUE, dispatchQueue: false });
     expect(json).toEqual({ id: '11111111-2222', source: 'sqs', fields: { 'sqs.body': '{"orderId":"7"}', 'sqs.messageId': '11111111-2222' }, event: { orderId: '7' } });
-    const [text] = jobsOf(sqsRecord('m2', 'not json', USER_QUEUE), { arn: USER_QUEUE, kind: 'sqs' });
+    const [text] = jobsOf(sqsRecord('m2', 'not json', USER_QUEUE), { arn: USER_QUEUE, dispatchQueue: false });
     expect(text.event).toBe('not json');
   });
 
   test('SQS source messages: a jobId template makes resends of the same work one job', () => {
-    const queue = { arn: USER_QUEUE, kind: 'sqs' as const, jobId: '{{hc:path:$.orderId}}' };
+    const queue = { arn: USER_QUEUE, dispatchQueue: false as const, jobId: '{{hc:path:$.orderId}}' };
     const a = jobsOf(sqsRecord('m1', '{"orderId":"order-7"}', USER_QUEUE), queue)[0];
     const b = jobsOf(sqsRecord('m2', '{"orderId":"order-7"}', USER_QUEUE), queue)[0];
     expect(a.id).toBe('order-7');

@@ -1,12 +1,15 @@
 import * as fc from 'fast-check';
 import {
   config, DISPATCH_QUEUE, eventBridgeEvent, s3Encode, s3EventBridgeEvent, s3Record, sqsRecord, USER_QUEUE,
+  dispatcherFor, fargateTarget,
 } from './fixtures';
-import { ENVELOPE_KEY, MAX_OVERRIDES_CHARS } from '../../../src/dispatch/dispatch-config';
-import { Dispatcher, RecordOutcome } from '../../../src/dispatch/runtime/dispatcher';
+import { MAX_OVERRIDES_CHARS } from '../../../src/contract/dispatch-config';
+import { ENVELOPE_KEY } from '../../../src/contract/job';
+import { RecordOutcome } from '../../../src/dispatch/runtime/dispatcher';
+import { PermanentError } from '../../../src/dispatch/runtime/errors';
 import { overridesSize, prepareJob } from '../../../src/dispatch/runtime/input-mapping';
 import { normalizeRecord } from '../../../src/dispatch/runtime/normalize';
-import { PermanentError, SqsRecord } from '../../../src/dispatch/runtime/types';
+import type { SqsRecord } from '../../../src/internal/runtime/sqs';
 
 /**
  * Thousands of random and malformed records through normalization, input
@@ -89,7 +92,7 @@ describe('normalization and input mapping never fail with anything but a reason'
       expect(Number.isInteger(result.attempt) && result.attempt >= 1).toBe(true);
       for (const job of result.jobs) {
         expect(job.id).toMatch(/^.{1,128}$/s);
-        const launch = { ...config().job!, environment: { [field]: JOB_ENV[field as keyof typeof JOB_ENV] } };
+        const launch = { ...fargateTarget(config()).job, environment: { [field]: JOB_ENV[field as keyof typeof JOB_ENV] } };
         try {
           const prepared = prepareJob(launch, job, claimCheck ? CLAIM_CHECK : undefined);
           expect(overridesSize(prepared.overrides)).toBeLessThanOrEqual(MAX_OVERRIDES_CHARS);
@@ -133,7 +136,7 @@ describe('the dispatcher accounts for every record', () => {
       };
       const deadLetters: any[] = [];
       const sqs = { send: async (command: any) => { deadLetters.push(command.input); return { MessageId: 'x' }; } };
-      const dispatcher = new Dispatcher(config({ claimCheck: CLAIM_CHECK }, { environment: JOB_ENV }), {
+      const dispatcher = dispatcherFor(config({ claimCheck: CLAIM_CHECK }, { environment: JOB_ENV }), {
         ecs: ecs as any, sqs: () => sqs as any, putObject: async () => undefined, log: () => undefined, metrics: false,
       });
       const outcomes: RecordOutcome[] = [];
@@ -159,7 +162,7 @@ describe('the dispatcher accounts for every record', () => {
 
   test('malformed events and batches are answered, not thrown', async () => {
     const sqs = { send: async () => ({}) };
-    const dispatcher = new Dispatcher(config(), { ecs: {} as any, sqs: () => sqs as any, log: () => undefined, metrics: false });
+    const dispatcher = dispatcherFor(config(), { ecs: {} as any, sqs: () => sqs as any, log: () => undefined, metrics: false });
     for (const event of [undefined, null, {}, { Records: null }, { Records: 'x' }, { Records: [] }]) {
       await expect(dispatcher.handle(event as any)).resolves.toEqual({ batchItemFailures: [] });
     }

@@ -44,8 +44,8 @@ describe('classifying stopped tasks', () => {
   });
 
   test('stopped by the tracker for its timeout: timed out', () => {
-    expect(outcomeOf({ stopCode: 'UserInitiated', stoppedReason: 'hybrid-compute: job timed out after 3600 s', job: { exitCode: 143 } }))
-      .toEqual({ outcome: JobOutcome.TIMED_OUT, reason: 'hybrid-compute: job timed out after 3600 s', exitCode: 143 });
+    expect(outcomeOf({ stopCode: 'UserInitiated', stoppedReason: 'cdk-hybrid-compute: job timed out after 3600 s', job: { exitCode: 143 } }))
+      .toEqual({ outcome: JobOutcome.TIMED_OUT, reason: 'cdk-hybrid-compute: job timed out after 3600 s', exitCode: 143 });
   });
 
   test('stopped by someone else: failed with the exit code', () => {

@@ -3,8 +3,8 @@
  * (Amazon ECS developer guide, "Amazon ECS task state change events"; the
  * fields a Fargate task carries).
  */
-import { JobOutcome } from '../../../src/tracking/job-outcome';
-import type { TrackerConfig } from '../../../src/tracking/tracking-config';
+import { JobOutcome } from '../../../src/contract/job';
+import type { TrackerConfig } from '../../../src/contract/tracker-config';
 
 export const CLUSTER = 'arn:aws:ecs:eu-west-1:111122223333:cluster/jobs';
 export const STARTED_BY = 'hc-0123456789abcdef';

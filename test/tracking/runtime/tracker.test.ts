@@ -3,8 +3,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CLUSTER, STARTED_BY, taskStopped, trackerConfig } from './events';
 import { JobOutcome } from '../../../src';
+import { TrackerConfig } from '../../../src/contract/tracker-config';
 import { Tracker } from '../../../src/tracking/runtime/tracker';
-import { TrackerConfig } from '../../../src/tracking/tracking-config';
 import { FakeAws } from '../../harness/fake-aws';
 
 let fake: FakeAws;
@@ -36,7 +36,7 @@ describe('the tracker', () => {
     const res = await tracker().handle({ Records: [record(taskStopped({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', job: {} }))] });
     expect(res).toEqual({ batchItemFailures: [] });
     expect(sentTo('dispatch')).toEqual([{
-      hybridCompute: {
+      hc: {
         version: 1,
         relaunch: { jobId: 'job-1', run: 2, overrides: MAPPED },
         attempt: 2,
@@ -55,7 +55,7 @@ describe('the tracker', () => {
     });
     expect(sentTo('dispatch')).toEqual([]);
     expect(sentTo('failed-jobs')).toEqual([{
-      hybridCompute: { version: 1, relaunch: { jobId: 'job-1', run: 1, overrides: MAPPED }, attempt: 5, reason: 'redrive of a job that ended INTERRUPTED' },
+      hc: { version: 1, relaunch: { jobId: 'job-1', run: 1, overrides: MAPPED }, attempt: 5, reason: 'redrive of a job that ended INTERRUPTED' },
       failure: {
         jobId: 'job-1',
         outcome: 'INTERRUPTED',
@@ -94,7 +94,7 @@ describe('the tracker', () => {
 
   test('unless FAILED is made retryable', async () => {
     await tracker({ retryableOutcomes: [JobOutcome.FAILED] }).handle({ Records: [record(taskStopped({ job: { exitCode: 3 } }))] });
-    expect(sentTo('dispatch')[0].hybridCompute).toMatchObject({ relaunch: { run: 2 }, attempt: 2 });
+    expect(sentTo('dispatch')[0].hc).toMatchObject({ relaunch: { run: 2 }, attempt: 2 });
   });
 
   test('a success publishes Job Succeeded and sends nothing', async () => {
@@ -139,14 +139,14 @@ describe('the tracker', () => {
     const docs = lines.map((l) => JSON.parse(l)).filter((d) => d._aws);
     expect(docs).toEqual([
       {
-        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'HybridCompute', Dimensions: [['Dispatcher'], ['Dispatcher', 'Outcome']], Metrics: [{ Name: 'TasksStopped', Unit: 'Count' }, { Name: 'JobsFailed', Unit: 'Count' }] }] },
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'cdk-hybrid-compute', Dimensions: [['Dispatcher'], ['Dispatcher', 'Outcome']], Metrics: [{ Name: 'TasksStopped', Unit: 'Count' }, { Name: 'JobsFailed', Unit: 'Count' }] }] },
         Dispatcher: STARTED_BY,
         Outcome: 'FAILED',
         TasksStopped: 1,
         JobsFailed: 1,
       },
       {
-        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'HybridCompute', Dimensions: [['Dispatcher']], Metrics: [{ Name: 'RunDuration', Unit: 'Seconds' }, { Name: 'QueueToStart', Unit: 'Seconds' }, { Name: 'QueueToStop', Unit: 'Seconds' }] }] },
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'cdk-hybrid-compute', Dimensions: [['Dispatcher']], Metrics: [{ Name: 'RunDuration', Unit: 'Seconds' }, { Name: 'QueueToStart', Unit: 'Seconds' }, { Name: 'QueueToStop', Unit: 'Seconds' }] }] },
         Dispatcher: STARTED_BY,
         RunDuration: 290,
         QueueToStart: 20,
@@ -168,7 +168,7 @@ describe('the timeout sweep', () => {
     for (const t of fake.tasks) if (t.taskArn === old || t.taskArn === othersOld) t.startedAt -= 120_000;
     const stopped = await tracker({ timeoutSeconds: 60 }).sweep();
     expect(stopped).toEqual([old]);
-    expect(fake.stopped).toEqual([{ task: old, reason: 'hybrid-compute: job timed out after 60 s' }]);
+    expect(fake.stopped).toEqual([{ task: old, reason: 'cdk-hybrid-compute: job timed out after 60 s' }]);
   });
 
   test('a scheduled event runs the sweep; without a timeout it does nothing', async () => {

@@ -1,17 +1,8 @@
 /**
- * The contract between the `JobTracker` construct and its Lambda handler
- * (rendered as JSON into `HC_TRACKER_CONFIG`). Not part of the public API.
+ * The contract between the `JobTracker` construct and its handler (rendered
+ * as JSON into `HC_TRACKER_CONFIG`). Not part of the public API.
  */
-export const TRACKER_CONFIG_ENV = 'HC_TRACKER_CONFIG';
 export const TRACKER_CONFIG_VERSION = 1;
-
-/** `source` of the outcome events the tracker publishes. */
-export const EVENT_SOURCE = 'cdk-hybrid-compute';
-export const DETAIL_TYPE_SUCCEEDED = 'Job Succeeded';
-export const DETAIL_TYPE_FAILED = 'Job Failed';
-
-/** `StopTask` reason of a task the tracker stops for its timeout (and how it recognizes it when it stops). */
-export const TIMEOUT_REASON_PREFIX = 'hybrid-compute: job timed out after';
 
 export interface TrackerConfig {
   readonly version: number;

@@ -58,12 +58,12 @@ export class JobDashboard extends Construct {
         ],
         width: 12,
       }),
-      ...(d.job ? [new cloudwatch.GraphWidget({
+      ...(d.target.cluster ? [new cloudwatch.GraphWidget({
         title: 'Running tasks (cluster, Container Insights)',
         left: [new cloudwatch.Metric({
           namespace: 'ECS/ContainerInsights',
           metricName: 'RunningTaskCount',
-          dimensionsMap: { ClusterName: d.job.cluster.clusterName },
+          dimensionsMap: { ClusterName: d.target.cluster.clusterName },
           statistic: 'Maximum',
           period: minute,
           label: 'running tasks',

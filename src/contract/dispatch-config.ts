@@ -1,0 +1,106 @@
+/**
+ * The contract between the `JobDispatcher` construct and its handlers. The
+ * construct renders it as JSON into `HC_DISPATCH_CONFIG`; the handler parses
+ * and validates it once per container. Not part of the public API.
+ */
+
+/** Current config schema version; the handler rejects others. */
+export const DISPATCH_CONFIG_VERSION = 2;
+
+/** ECS limit on the serialized `overrides` of one RunTask call. */
+export const MAX_OVERRIDES_CHARS = 8192;
+
+/** Step Functions' limit on an execution's input. */
+export const MAX_EXECUTION_INPUT_BYTES = 262144;
+
+/** Version of the claim-check document (see README, "Claim check"). */
+export const CLAIM_CHECK_DOCUMENT_VERSION = 1;
+
+/** How records from one queue are read. */
+export interface QueueConfig {
+  /** ARN of the queue (the `eventSourceARN` of its records). */
+  readonly arn: string;
+  /**
+   * True for the dispatcher's own queue (S3 notifications, EventBridge
+   * events, envelopes); false for an `SqsSource` queue, whose messages are
+   * each one job of source type `sqs`.
+   */
+  readonly dispatchQueue: boolean;
+  /** For an `SqsSource` queue: a template (with markers) whose value is the job id. */
+  readonly jobId?: string;
+}
+
+export interface CapacityProviderItem {
+  readonly capacityProvider: string;
+  readonly weight?: number;
+  readonly base?: number;
+}
+
+/** Everything a RunTask call of one Fargate job needs that is known at deploy time. */
+export interface JobLaunchConfig {
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  readonly family: string;
+  readonly containerName: string;
+  readonly subnets: string[];
+  readonly securityGroups: string[];
+  readonly capacityProviderStrategy?: CapacityProviderItem[];
+  readonly platformVersion?: string;
+  /**
+   * After a launch attempt that starts no task (Spot capacity), the next
+   * attempt of the chain runs on on-demand Fargate.
+   */
+  readonly fallbackToOnDemand?: boolean;
+  /** Environment entries that contain markers (static ones live in the task definition). */
+  readonly environment: Record<string, string>;
+  /** The command, when it contains markers. */
+  readonly command?: string[];
+}
+
+/** Where claim-check documents are written. */
+export interface ClaimCheckConfig {
+  readonly bucket: string;
+  /** Base URL of the bucket (`https://<bucket regional domain>`, or a path-style URL in tests). */
+  readonly endpoint: string;
+  /** Key prefix, ending with `/`. */
+  readonly prefix: string;
+}
+
+/** A dispatcher that launches one Fargate task per job. */
+export interface FargateJobTargetConfig {
+  readonly kind: 'fargateJob';
+  readonly job: JobLaunchConfig;
+  readonly claimCheck?: ClaimCheckConfig;
+  /** Adds the HC_JOB_ID / HC_RUN / HC_ATTEMPT / HC_ENQUEUED_AT entries to every launch. */
+  readonly tracking?: boolean;
+  /**
+   * Most tasks started by this dispatcher that may be running at once; the
+   * rest of a batch stays in the queue.
+   */
+  readonly maxConcurrentTasks?: number;
+}
+
+/** A dispatcher that starts one workflow execution per job. */
+export interface WorkflowTargetConfig {
+  readonly kind: 'workflow';
+  readonly stateMachineArn: string;
+}
+
+export type TargetConfig = FargateJobTargetConfig | WorkflowTargetConfig;
+
+export interface DispatchConfig {
+  readonly version: number;
+  /** `startedBy` of every task, and the `hc:dispatcher` tag. */
+  readonly startedBy: string;
+  readonly deadLetterQueueUrl: string;
+  /** After this many receives a failing record is dead-lettered with its reason. */
+  readonly maxReceiveCount: number;
+  /** Records (and so launches) in flight at once within one batch. */
+  readonly launchConcurrency: number;
+  /** URL of the dispatch queue: deferred records are carried over into it. */
+  readonly dispatchQueueUrl: string;
+  /** The queues the dispatcher consumes. */
+  readonly queues: QueueConfig[];
+  /** What each job launches. */
+  readonly target: TargetConfig;
+}

@@ -1,0 +1,242 @@
+import { aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_s3 as s3, aws_sqs as sqs, Token } from 'aws-cdk-lib';
+import { Construct, IConstruct } from 'constructs';
+import { ClaimCheck } from './claim-check';
+import type { TargetConfig } from '../contract/dispatch-config';
+import { JobSourceType } from '../contract/job';
+import { FIELD_SOURCES, fieldsIn, PAYLOAD_URI_FIELD } from '../contract/job-fields';
+import type { WildcardReason } from '../internal/nag';
+import type { IFargateJob } from '../job/fargate-job';
+import { listTasksPermission, toStatement } from '../job/grants';
+import { JobTracker } from '../tracking/job-tracker';
+import { JobTracking } from '../tracking/job-tracking';
+import { IJobWorkflow, JobWorkflow } from '../workflow/job-workflow';
+
+/** Options of `DispatchTarget.fargateJob()`. */
+export interface FargateJobTargetOptions {
+  /**
+   * Where job input that does not fit the 8,192-character RunTask overrides
+   * goes: `ClaimCheck.s3()` writes it to an S3 document whose URI reaches
+   * the container in `HC_PAYLOAD_URI`; `ClaimCheck.disabled()` dead-letters
+   * such jobs with the reason.
+   * @default ClaimCheck.s3() - a new encrypted, SSL-only bucket whose documents expire after 7 days
+   */
+  readonly claimCheck?: ClaimCheck;
+
+  /**
+   * Most tasks started by the dispatcher that may be running (or starting)
+   * at once. Before each batch the dispatcher counts them (`ecs:ListTasks`
+   * by `startedBy`) and leaves the records it has no room for in the queue.
+   * A soft cap: concurrent invocations count independently, so it can be
+   * exceeded by up to (`maxConcurrency` - 1) x `batchSize` tasks.
+   * @default - no cap
+   */
+  readonly maxConcurrentTasks?: number;
+
+  /**
+   * Whether jobs are followed to their outcome: `JobTracking.enabled()`
+   * creates a `JobTracker` (outcomes, bounded retries, failed-jobs queue,
+   * `Job Succeeded` / `Job Failed` events, metrics) and puts HC_JOB_ID,
+   * HC_RUN, HC_ATTEMPT and HC_ENQUEUED_AT into every task's environment.
+   * @default JobTracking.enabled() - 2 retries of interrupted and failed-to-start jobs, no timeout
+   */
+  readonly tracking?: JobTracking;
+}
+
+/** What a dispatcher hands its target when it binds it. @internal */
+export interface DispatchTargetHost {
+  /** The dispatcher's construct path. */
+  readonly path: string;
+  readonly role: iam.Role;
+  readonly queue: sqs.IQueue;
+  readonly startedBy: string;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** A target bound to its dispatcher. @internal */
+export interface DispatchTargetBinding {
+  /** The tracker, when the target tracks its jobs. */
+  readonly tracker?: JobTracker;
+  readonly claimCheckBucket?: s3.IBucket;
+  /** Wildcard resources the target granted the dispatcher role, explained for cdk-nag. */
+  readonly wildcards: WildcardReason[];
+  /** The handler's view of the target (rendered at synth, after every source is bound). */
+  config(): TargetConfig;
+  /** Synth errors: markers the sources of the dispatcher cannot resolve, and the like. */
+  validate(sourceTypes: JobSourceType[], hasSources: boolean): string[];
+}
+
+/**
+ * What a `JobDispatcher` starts for every job: a Fargate task, or a Step
+ * Functions execution. One dispatcher has one target; each kind has one
+ * launcher in the dispatcher's runtime.
+ */
+export abstract class DispatchTarget {
+  /**
+   * Launch one Fargate task per job, through RunTask with a deterministic
+   * client token per attempt (a redelivered event does not launch twice).
+   */
+  public static fargateJob(job: IFargateJob, options: FargateJobTargetOptions = {}): DispatchTarget {
+    return new FargateJobTarget(job, options);
+  }
+
+  /**
+   * Start one execution of `workflow` per job, named after the job id (a
+   * redelivered event does not start a second). The execution input is
+   * `{ job: { id, source, fields, event } }`.
+   */
+  public static workflow(workflow: IJobWorkflow): DispatchTarget {
+    return new WorkflowTarget(workflow);
+  }
+
+  /** The construct each job starts (the job or the workflow). */
+  public abstract readonly subject: IConstruct;
+
+  /**
+   * The cluster the target's tasks run in.
+   * @default - none for a workflow target (its job steps name their own clusters)
+   */
+  public abstract readonly cluster?: ecs.ICluster;
+
+  /** The bundled handler of this kind of target (`<dir>/<name>.lambda` under `assets/`). @internal */
+  public abstract readonly _asset: string;
+
+  /** What the dispatcher function does, in its description. @internal */
+  public abstract _describe(): string;
+
+  /** Grants the dispatcher role what launching needs and creates what the target owns. @internal */
+  public abstract _bind(scope: Construct, host: DispatchTargetHost): DispatchTargetBinding;
+}
+
+class FargateJobTarget extends DispatchTarget {
+  public readonly subject: IConstruct;
+  public readonly cluster: ecs.ICluster;
+  public readonly _asset = 'dispatch/dispatcher.lambda';
+
+  constructor(private readonly job: IFargateJob, private readonly options: FargateJobTargetOptions) {
+    super();
+    const cap = options.maxConcurrentTasks;
+    if (cap !== undefined && !Token.isUnresolved(cap) && (!Number.isInteger(cap) || cap < 1 || cap > 100000)) {
+      throw new Error(`maxConcurrentTasks must be a whole number from 1 to 100,000, got ${cap}`);
+    }
+    this.subject = job;
+    this.cluster = job.cluster;
+  }
+
+  public _describe(): string {
+    return `Launches ${this.job.node.path} tasks for queued events`;
+  }
+
+  public _bind(scope: Construct, host: DispatchTargetHost): DispatchTargetBinding {
+    const job = this.job;
+    job.grantRun(host.role);
+    const wildcards: WildcardReason[] = [
+      {
+        matches: (resource, actions) => actions.includes('ecs:RunTask') && resource.endsWith(`:task-definition/${job.taskDefinition.family}:*`),
+        reason: 'ecs:RunTask covers every revision of the job\'s task definition family (family:*) so a redeployed job keeps launching; it is conditioned on ecs:cluster.',
+      },
+      {
+        matches: (resource, actions) => actions.length === 1 && actions[0] === 'ecs:TagResource' && /:task\/[^/]+\/\*$/.test(resource),
+        reason: 'ecs:TagResource covers tasks of the job\'s cluster, whose ids are unknown before launch; it is conditioned on ecs:CreateAction=RunTask.',
+      },
+    ];
+    const cap = this.options.maxConcurrentTasks;
+    if (cap !== undefined) {
+      // Counting running tasks, and carrying deferred records over into the queue.
+      host.role.addToPrincipalPolicy(toStatement(listTasksPermission(job.cluster)));
+      host.queue.grantSendMessages(host.role);
+      wildcards.push({
+        matches: (resource, actions) => resource === '*' && actions.length === 1 && actions[0] === 'ecs:ListTasks',
+        reason: 'ecs:ListTasks (counting running tasks for maxConcurrentTasks) takes no task resource; it is conditioned on ecs:cluster.',
+      });
+    }
+    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, reader: job.taskRole });
+    if (claimCheck) wildcards.push(claimCheck.writerWildcard);
+    const tracking = this.options.tracking ?? JobTracking.enabled();
+    const tracker = tracking.tracksJobs
+      ? new JobTracker(scope, 'Tracker', {
+        ...tracking.options, job, startedBy: host.startedBy, retryQueue: host.queue, logRetention: host.logRetention,
+      })
+      : undefined;
+    return {
+      tracker,
+      claimCheckBucket: claimCheck?.bucket,
+      wildcards,
+      config: () => ({
+        kind: 'fargateJob',
+        job: {
+          cluster: job.cluster.clusterArn,
+          taskDefinition: job.taskDefinition.taskDefinitionArn,
+          family: job.taskDefinition.family,
+          containerName: job.containerName,
+          subnets: job.subnetIds,
+          securityGroups: job.securityGroups.map((sg) => sg.securityGroupId),
+          ...(job.capacity.strategy ? { capacityProviderStrategy: job.capacity.strategy.map((s) => ({ ...s })) } : {}),
+          ...(job.platformVersion ? { platformVersion: job.platformVersion } : {}),
+          ...(job.capacity.fallbackToOnDemand ? { fallbackToOnDemand: true } : {}),
+          environment: job.launchEnvironment,
+          ...(job.launchCommand ? { command: job.launchCommand } : {}),
+        },
+        ...(claimCheck ? { claimCheck: claimCheck.config() } : {}),
+        ...(tracker ? { tracking: true } : {}),
+        ...(cap !== undefined ? { maxConcurrentTasks: cap } : {}),
+      }),
+      validate: (sourceTypes, hasSources) => {
+        const templates: Array<[string, string]> = [
+          ...Object.entries(job.launchEnvironment).map(([k, v]) => [`environment variable ${k} of ${job.node.path}`, v] as [string, string]),
+          ...(job.launchCommand ?? []).map((c, i) => [`command entry ${i} of ${job.node.path}`, c] as [string, string]),
+        ];
+        const errors: string[] = [];
+        if (!claimCheck && templates.some(([, t]) => fieldsIn(t).includes(PAYLOAD_URI_FIELD))) {
+          errors.push(`the job ${job.node.path} uses JobField.payloadUri(), but the claim check of ${host.path} is disabled: `
+            + 'use ClaimCheck.s3() (the default) or remove the field');
+        }
+        return hasSources ? [...errors, ...unresolvableFields(templates, sourceTypes, host.path)] : errors;
+      },
+    };
+  }
+}
+
+class WorkflowTarget extends DispatchTarget {
+  public readonly subject: IConstruct;
+  public readonly cluster?: ecs.ICluster = undefined;
+  public readonly _asset = 'dispatch/workflow-dispatcher.lambda';
+
+  constructor(private readonly workflow: IJobWorkflow) {
+    super();
+    this.subject = workflow;
+  }
+
+  public _describe(): string {
+    return `Starts ${this.workflow.node.path} for queued events`;
+  }
+
+  public _bind(_scope: Construct, host: DispatchTargetHost): DispatchTargetBinding {
+    this.workflow.stateMachine.grantStartExecution(host.role);
+    return {
+      wildcards: [],
+      config: () => ({ kind: 'workflow', stateMachineArn: this.workflow.stateMachine.stateMachineArn }),
+      // The job steps of a JobWorkflow resolve markers from the execution input: the sources must produce them.
+      validate: (sourceTypes, hasSources) => hasSources && this.workflow instanceof JobWorkflow
+        ? unresolvableFields(this.workflow._jobFieldUses.map((u) => [u.where, u.template] as [string, string]), sourceTypes, host.path)
+        : [],
+    };
+  }
+}
+
+/** Every marker must be resolvable for the source types the dispatcher's sources produce. */
+export function unresolvableFields(templates: Array<[string, string]>, sourceTypes: JobSourceType[], dispatcherPath: string): string[] {
+  const errors: string[] = [];
+  for (const [where, template] of templates) {
+    for (const field of fieldsIn(template)) {
+      if (field.startsWith('path:')) continue; // paths resolve against any event
+      const needs = FIELD_SOURCES[field];
+      if (!needs) {
+        errors.push(`${where} uses an unknown job field '${field}': build markers with the JobField factories`);
+      } else if (!needs.some((t) => sourceTypes.includes(t))) {
+        errors.push(`${where} uses job field '${field}', which only resolves for ${needs.join(' or ')} jobs, `
+          + `but the sources of ${dispatcherPath} produce ${sourceTypes.join(' and ')} jobs: add a matching source or use another JobField`);
+      }
+    }
+  }
+  return errors;
+}
