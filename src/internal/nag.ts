@@ -26,7 +26,7 @@ export function acknowledgeNag(construct: IConstruct, acks: Array<{ id: string; 
     if (!recorded.has(ack.id)) data[ack.id] = ack.reason;
   }
   if (Object.keys(data).length > 0) {
-    construct.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, data);
+    construct.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, data, { stackTrace: false });
   }
 }
 
