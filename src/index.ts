@@ -3,6 +3,8 @@ export { JobSourceType, JobOutcome } from './contract/job';
 export * from './job/fargate-job';
 export * from './job/job-capacity';
 export * from './network/job-vpc';
+export * from './ledger/job-ledger';
+export { JobStatus } from './contract/ledger';
 export * from './service/hybrid-service';
 export { IJobSource, IJobDispatcher, JobSourceConfig } from './dispatch/job-source';
 export { DispatchTarget, FargateJobTargetOptions } from './dispatch/dispatch-target';

@@ -5,7 +5,7 @@
  */
 
 /** Current config schema version; the handler rejects others. */
-export const DISPATCH_CONFIG_VERSION = 2;
+export const DISPATCH_CONFIG_VERSION = 3;
 
 /** ECS limit on the serialized `overrides` of one RunTask call. */
 export const MAX_OVERRIDES_CHARS = 8192;
@@ -28,6 +28,12 @@ export interface QueueConfig {
   readonly dispatchQueue: boolean;
   /** For an `SqsSource` queue: a template (with markers) whose value is the job id. */
   readonly jobId?: string;
+  /**
+   * For an `SqsSource` queue with a redrive policy: its `maxReceiveCount`
+   * (the dispatcher dead-letters a still-failing record itself on that
+   * receive, with the reason, before SQS moves it without one).
+   */
+  readonly maxReceiveCount?: number;
 }
 
 export interface CapacityProviderItem {
@@ -66,10 +72,19 @@ export interface ClaimCheckConfig {
   readonly prefix: string;
 }
 
+/** The job ledger table. */
+export interface LedgerConfig {
+  readonly table: string;
+  /** Items expire this long after their last write. */
+  readonly ttlSeconds: number;
+}
+
 /** A dispatcher that launches one Fargate task per job. */
 export interface FargateJobTargetConfig {
   readonly kind: 'fargateJob';
   readonly job: JobLaunchConfig;
+  /** Where each job's attempts, tasks and outcome are recorded. */
+  readonly ledger: LedgerConfig;
   readonly claimCheck?: ClaimCheckConfig;
   /** Adds the HC_JOB_ID / HC_RUN / HC_ATTEMPT / HC_ENQUEUED_AT entries to every launch. */
   readonly tracking?: boolean;

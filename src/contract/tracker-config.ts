@@ -2,7 +2,9 @@
  * The contract between the `JobTracker` construct and its handler (rendered
  * as JSON into `HC_TRACKER_CONFIG`). Not part of the public API.
  */
-export const TRACKER_CONFIG_VERSION = 1;
+import type { LedgerConfig } from './dispatch-config';
+
+export const TRACKER_CONFIG_VERSION = 2;
 
 export interface TrackerConfig {
   readonly version: number;
@@ -21,4 +23,6 @@ export interface TrackerConfig {
   readonly timeoutSeconds?: number;
   /** Bus of the outcome events. */
   readonly eventBusName: string;
+  /** The job ledger the outcomes are recorded in (the dispatcher's). */
+  readonly ledger: LedgerConfig;
 }

@@ -22,8 +22,10 @@ export interface ClaimCheckOptions {
 
   /**
    * How long documents are kept in a bucket the claim check creates (a
-   * lifecycle rule on `prefix`). Ignored for a bucket you pass.
-   * @default Duration.days(7)
+   * lifecycle rule on `prefix`), at least 15 days: a relaunch (a tracker
+   * retry, or a failed-job redrive up to 14 days later) reads the document
+   * of the first run. Ignored for a bucket you pass: give it a rule as long.
+   * @default Duration.days(30)
    */
   readonly expiration?: Duration;
 }
@@ -55,13 +57,17 @@ export class ClaimCheck {
   /** Write oversized job input to S3 (a new bucket unless you pass one). */
   public static s3(options: ClaimCheckOptions = {}): ClaimCheck {
     const prefix = options.prefix ?? 'claim-check/';
-    if (!Token.isUnresolved(prefix) && !/^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,499}\/$/.test(prefix)) {
-      throw new Error(`claim check prefix must be 1-500 URL-safe characters (letters, digits, !_.*'()-/), not start with '/', and end with '/', got '${prefix}'`);
+    // Only characters that SigV4 and S3 leave unencoded: the dispatcher signs the
+    // document's path itself, and '!*'()' are encoded by one and not the other.
+    if (!Token.isUnresolved(prefix) && !/^[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,499}\/$/.test(prefix)) {
+      throw new Error('claim check prefix must be 1-500 characters of letters, digits and _.-/ (characters that need no URL encoding, '
+        + `so the path the dispatcher signs is the path S3 checks), not start with '/', and end with '/', got '${prefix}'`);
     }
-    const expiration = options.expiration ?? Duration.days(7);
+    const expiration = options.expiration ?? Duration.days(30);
     const days = expiration.toDays({ integral: false });
-    if (!Token.isUnresolved(days) && (days < 1 || !Number.isInteger(days))) {
-      throw new Error(`claim check expiration must be a whole number of days (1 or more), got ${expiration.toHumanString()}`);
+    if (!Token.isUnresolved(days) && (days < 15 || !Number.isInteger(days))) {
+      throw new Error('claim check expiration must be a whole number of days, at least 15 (a failed job can be redriven for 14 days, '
+        + `and its relaunch reads the same document), got ${expiration.toHumanString()}`);
     }
     return new ClaimCheck(true, options.bucket, prefix, expiration);
   }

@@ -7,6 +7,7 @@ import { FIELD_SOURCES, fieldsIn, PAYLOAD_URI_FIELD } from '../contract/job-fiel
 import type { WildcardReason } from '../internal/nag';
 import type { IFargateJob } from '../job/fargate-job';
 import { listTasksPermission, toStatement } from '../job/grants';
+import { IJobLedger, JobLedger } from '../ledger/job-ledger';
 import { JobTracker } from '../tracking/job-tracker';
 import { JobTracking } from '../tracking/job-tracking';
 import { IJobWorkflow, JobWorkflow } from '../workflow/job-workflow';
@@ -18,7 +19,7 @@ export interface FargateJobTargetOptions {
    * goes: `ClaimCheck.s3()` writes it to an S3 document whose URI reaches
    * the container in `HC_PAYLOAD_URI`; `ClaimCheck.disabled()` dead-letters
    * such jobs with the reason.
-   * @default ClaimCheck.s3() - a new encrypted, SSL-only bucket whose documents expire after 7 days
+   * @default ClaimCheck.s3() - a new encrypted, SSL-only bucket whose documents expire after 30 days
    */
   readonly claimCheck?: ClaimCheck;
 
@@ -40,6 +41,14 @@ export interface FargateJobTargetOptions {
    * @default JobTracking.enabled() - 2 retries of interrupted and failed-to-start jobs, no timeout
    */
   readonly tracking?: JobTracking;
+
+  /**
+   * The job ledger: where each job's launch attempts, task and outcome are
+   * recorded (the basis of launching each job once). Pass one to share it
+   * between dispatchers.
+   * @default - a new `JobLedger` (30-day TTL, retained on stack deletion)
+   */
+  readonly ledger?: IJobLedger;
 }
 
 /** What a dispatcher hands its target when it binds it. @internal */
@@ -56,6 +65,8 @@ export interface DispatchTargetHost {
 export interface DispatchTargetBinding {
   /** The tracker, when the target tracks its jobs. */
   readonly tracker?: JobTracker;
+  /** The job ledger, for targets that keep one. */
+  readonly ledger?: IJobLedger;
   readonly claimCheckBucket?: s3.IBucket;
   /** Wildcard resources the target granted the dispatcher role, explained for cdk-nag. */
   readonly wildcards: WildcardReason[];
@@ -149,16 +160,19 @@ class FargateJobTarget extends DispatchTarget {
         reason: 'ecs:ListTasks (counting running tasks for maxConcurrentTasks) takes no task resource; it is conditioned on ecs:cluster.',
       });
     }
+    const ledger = this.options.ledger ?? new JobLedger(scope, 'Ledger');
+    ledger.grantRecordJobs(host.role);
     const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, reader: job.taskRole });
     if (claimCheck) wildcards.push(claimCheck.writerWildcard);
     const tracking = this.options.tracking ?? JobTracking.enabled();
     const tracker = tracking.tracksJobs
       ? new JobTracker(scope, 'Tracker', {
-        ...tracking.options, job, startedBy: host.startedBy, retryQueue: host.queue, logRetention: host.logRetention,
+        ...tracking.options, job, ledger, startedBy: host.startedBy, retryQueue: host.queue, logRetention: host.logRetention,
       })
       : undefined;
     return {
       tracker,
+      ledger,
       claimCheckBucket: claimCheck?.bucket,
       wildcards,
       config: () => ({
@@ -176,8 +190,9 @@ class FargateJobTarget extends DispatchTarget {
           environment: job.launchEnvironment,
           ...(job.launchCommand ? { command: job.launchCommand } : {}),
         },
+        ledger: { table: ledger.table.tableName, ttlSeconds: ledger.timeToLive.toSeconds() },
         ...(claimCheck ? { claimCheck: claimCheck.config() } : {}),
-        ...(tracker ? { tracking: true } : {}),
+        ...(tracker ? { tracking: true as const } : {}),
         ...(cap !== undefined ? { maxConcurrentTasks: cap } : {}),
       }),
       validate: (sourceTypes, hasSources) => {

@@ -8,7 +8,7 @@ import type { BatchResponse, SqsEvent } from '../internal/runtime/sqs';
 // per-batch path.
 const config = parseConfig(process.env[DISPATCH_CONFIG_ENV]);
 if (config.target.kind !== 'fargateJob') throw new Error(`this handler launches Fargate jobs, not '${config.target.kind}' targets`);
-const clients = createClients();
+const clients = createClients(config.target.ledger);
 const dispatcher = new Dispatcher(config, new FargateLauncher(config.target, config.startedBy, clients), clients);
 
 /** Time kept back from the Lambda deadline for dead-lettering and the response. */

@@ -11,6 +11,7 @@ import { AlarmFactory } from '../internal/alarms';
 import { HandlerFunction } from '../internal/handler-function';
 import { acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
 import { queueWithDeadLetter } from '../internal/secure-queue';
+import type { IJobLedger } from '../ledger/job-ledger';
 import { JobTracker } from '../tracking/job-tracker';
 
 /** Properties of a `JobDispatcher`. */
@@ -136,6 +137,11 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
    * @default - none when the target does not track its jobs
    */
   public readonly tracker?: JobTracker;
+  /**
+   * The job ledger (each job's attempts, task and outcome).
+   * @default - none when the target keeps no ledger (a workflow: its executions are named after the job)
+   */
+  public readonly ledger?: IJobLedger;
   /** The alarms on this dispatcher (and its tracker). */
   public readonly alarms: cloudwatch.Alarm[];
 
@@ -191,6 +197,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     });
     this.deadLetterQueue.grantSendMessages(this.role);
     this.tracker = this.binding.tracker;
+    this.ledger = this.binding.ledger;
     this.claimCheckBucket = this.binding.claimCheckBucket;
     this.alarms = this.createAlarms(props);
     this.consume(this.queue, { arn: this.queue.queueArn, dispatchQueue: true });
@@ -216,7 +223,12 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
         throw new Error(`queue ${config.queue.node.path} is already a source of ${this.node.path}`);
       }
       checkSourceVisibility(config.queue, this.timeout);
-      this.consume(config.queue, { arn: config.queue.queueArn, dispatchQueue: false, jobId: config.jobId });
+      this.consume(config.queue, {
+        arn: config.queue.queueArn,
+        dispatchQueue: false,
+        ...(config.jobId ? { jobId: config.jobId } : {}),
+        ...(config.maxReceiveCount !== undefined ? { maxReceiveCount: config.maxReceiveCount } : {}),
+      });
     }
     this._sources.push(source);
     config.sourceTypes.forEach((t) => this.sourceTypes.add(t));

@@ -30,6 +30,14 @@ export interface JobSourceConfig {
    * @default - the SQS message id
    */
   readonly jobId?: string;
+
+  /**
+   * For `queue`: the `maxReceiveCount` of its redrive policy. The dispatcher
+   * dead-letters a record that still fails on that receive itself, with the
+   * reason, before SQS would move it without one.
+   * @default - the dispatcher's `maxReceiveCount`
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /** An integration that delivers events to a `JobDispatcher`. */

@@ -45,6 +45,7 @@ export class SqsSource implements IJobSource {
       sourceTypes: [JobSourceType.SQS],
       queue: this.queue,
       jobId: this.props.jobId,
+      maxReceiveCount: this.queue instanceof sqs.Queue ? this.queue.deadLetterQueue?.maxReceiveCount : undefined,
     };
   }
 }

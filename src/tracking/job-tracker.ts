@@ -12,6 +12,7 @@ import { acknowledgeNag, acknowledgeWildcardResources, XRAY_WILDCARD } from '../
 import { queueWithDeadLetter, secureQueue } from '../internal/secure-queue';
 import { IFargateJob } from '../job/fargate-job';
 import { clusterTasksPermission, listTasksPermission, toStatement } from '../job/grants';
+import { IJobLedger } from '../ledger/job-ledger';
 
 /** Properties of a `JobTracker`. */
 export interface JobTrackerProps extends JobTrackingOptions {
@@ -20,6 +21,14 @@ export interface JobTrackerProps extends JobTrackingOptions {
 
   /** `startedBy` of the tasks to track (a `JobDispatcher`'s `startedBy`). */
   readonly startedBy: string;
+
+  /**
+   * The job ledger of the dispatcher whose tasks are tracked: the tracker
+   * records each task's outcome there, once per task, and the steps it took
+   * (retry enqueued, failed-job message sent, event published), so a
+   * redelivered stop event repeats none of them.
+   */
+  readonly ledger: IJobLedger;
 
   /**
    * The queue retries are sent to: a dispatch queue of a `JobDispatcher` for
@@ -119,6 +128,7 @@ export class JobTracker extends Construct {
     });
 
     // Exactly what the handler calls.
+    props.ledger.grantRecordJobs(this.role);
     this.failedJobsQueue.grantSendMessages(this.role);
     props.retryQueue?.grantSendMessages(this.role);
     this.eventBus.grantPutEventsTo(this.role);
@@ -188,6 +198,7 @@ export class JobTracker extends Construct {
       retryableOutcomes: this.retryableOutcomes,
       ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
       eventBusName: this.eventBus.eventBusName,
+      ledger: { table: props.ledger.table.tableName, ttlSeconds: props.ledger.timeToLive.toSeconds() },
     };
     return Stack.of(this).toJsonString(config);
   }

@@ -30,6 +30,7 @@ function runInNode(bundle: string, fake: FakeAws, event: unknown, env: Record<st
         AWS_ENDPOINT_URL_ECS: fake.url,
         AWS_ENDPOINT_URL_SQS: fake.url,
         AWS_ENDPOINT_URL_EVENTBRIDGE: fake.url,
+        AWS_ENDPOINT_URL_DYNAMODB: fake.url,
         ...env,
       },
       timeout: 30_000,
@@ -60,7 +61,13 @@ describe('the bundled tracker', () => {
       const event = {
         Records: [
           { messageId: 'ok', body: JSON.stringify(taskStopped()), eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:tracker' },
-          { messageId: 'spot', body: JSON.stringify(taskStopped({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', job: {} })), eventSourceARN: 'x' },
+          {
+            messageId: 'spot',
+            body: JSON.stringify(taskStopped({
+              taskId: 'spot0000000000000000000000000000', env: { HC_JOB_ID: 'job-2' }, stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', job: {},
+            })),
+            eventSourceARN: 'x',
+          },
         ],
       };
       const { result } = await runInNode(TRACKER_BUNDLE, fake, event, {

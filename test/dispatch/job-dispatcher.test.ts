@@ -80,6 +80,8 @@ describe('JobDispatcher resources', () => {
       ...runStatements({
         family: 'count', cluster, taskRole: id('AWS::IAM::Role', 'JobTaskRole'), executionRole: id('AWS::IAM::Role', 'JobExecutionRole'),
       }),
+      // the job ledger: read and record the job's item
+      { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::DynamoDB::Table', 'DispatcherLedger'), 'Arn'] } },
       // claim check: write documents under the prefix only
       {
         Action: 's3:PutObject',
@@ -104,7 +106,7 @@ describe('JobDispatcher resources', () => {
   test('the rendered config names the job, its network and the queues', () => {
     const config = renderedConfig(stack);
     expect(config).toEqual({
-      version: 2,
+      version: 3,
       startedBy: expect.stringMatching(/^hc-[0-9a-f]{16}$/),
       deadLetterQueueUrl: expect.stringContaining('DispatcherDeadLetterQueue'),
       dispatchQueueUrl: `<{'Ref':'${resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue').id}'}>`,
@@ -122,6 +124,7 @@ describe('JobDispatcher resources', () => {
           securityGroups: [expect.stringContaining('JobSecurityGroup')],
           environment: {},
         },
+        ledger: { table: `<{'Ref':'${resourceNamed(template, 'AWS::DynamoDB::Table', 'DispatcherLedger').id}'}>`, ttlSeconds: 30 * 86400 },
         claimCheck: {
           bucket: `<{'Ref':'${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}'}>`,
           endpoint: `https://<{'Fn::GetAtt':['${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}','RegionalDomainName']}>`,
@@ -164,7 +167,9 @@ describe('sources', () => {
       .filter((m) => m.FunctionName.Ref.startsWith('DispatcherFunction'))
       .map((m) => m.EventSourceArn['Fn::GetAtt'][0]))
       .toEqual([expect.stringMatching(/^DispatcherQueue/), expect.stringMatching(/^Orders/)]);
-    expect(renderedConfig(stack).queues[1]).toEqual({ arn: expect.stringContaining('Orders'), dispatchQueue: false, jobId: '{{hc:path:$.orderId}}' });
+    expect(renderedConfig(stack).queues[1]).toEqual({
+      arn: expect.stringContaining('Orders'), dispatchQueue: false, jobId: '{{hc:path:$.orderId}}', maxReceiveCount: 3,
+    });
     expect(d.sources).toHaveLength(1);
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });

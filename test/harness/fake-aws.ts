@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as http from 'http';
 import { AddressInfo, Socket } from 'net';
+import { DynamoApiError, FakeDynamo } from './fake-dynamo';
 
 /**
  * A loopback server that speaks the ECS and SQS JSON protocols (and S3
@@ -47,9 +48,21 @@ export interface RandomFaults {
   readonly throttle?: number;
 }
 
+/**
+ * What ECS does with a client token whose request started no task (HTTP 200
+ * with only `failures[]`): undocumented. `remembered`: a retry with the same
+ * token and parameters gets the same failures back; `forgotten`: the token
+ * is free again and a retry may launch.
+ */
+export type TokenModel = 'remembered' | 'forgotten';
+
 export interface FakeAwsOptions {
   /** Added to every RunTask response. @default 0 */
   readonly runTaskLatencyMs?: number;
+  /** Added to every DynamoDB response. @default 0 */
+  readonly dynamoLatencyMs?: number;
+  /** How ECS treats a token whose request started no task. @default 'remembered' */
+  readonly tokenModel?: TokenModel;
   /** Token bucket for RunTask: sustained calls per second and burst. @default - no throttling */
   readonly throttle?: { readonly rate: number; readonly burst: number };
   /** Probabilities of random faults per RunTask call. @default - none */
@@ -107,7 +120,7 @@ class TokenBucket {
 }
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly type: string, message: string) {
+  constructor(readonly status: number, readonly type: string, message: string, readonly extra: Record<string, unknown> = {}) {
     super(message);
   }
 }
@@ -135,6 +148,8 @@ export class FakeAws {
   /** StopTask calls: task ARN and reason. */
   public readonly stopped: Array<{ task: string; reason?: string }> = [];
   public readonly faults: Fault[] = [];
+  /** The DynamoDB tables (the job ledger). */
+  public readonly dynamo = new FakeDynamo();
   /** Counters: RunTask calls by outcome. */
   public readonly stats = { runTask: 0, launched: 0, replayed: 0, throttled: 0, failedCapacity: 0, http500: 0, dropped: 0, conflicts: 0, invalid: 0 };
   /** Receives every SendMessage (after it is recorded); the queue simulator hooks in here. */
@@ -253,6 +268,8 @@ export class FakeAws {
       if (this.options.recordCalls !== false) this.calls.push({ target, body });
       if (target.startsWith(`${ECS_TARGET}.`)) {
         void this.ecs(target.slice(ECS_TARGET.length + 1), body, req, res);
+      } else if (target.startsWith('DynamoDB_20120810.')) {
+        void this.dynamoCall(target.slice('DynamoDB_20120810.'.length), body, res);
       } else if (target === 'AmazonSQS.SendMessage') {
         this.sendMessage(body, res);
       } else if (target === 'AWSStepFunctions.StartExecution') {
@@ -300,6 +317,18 @@ export class FakeAws {
     }
   }
 
+  private async dynamoCall(operation: string, body: any, res: http.ServerResponse): Promise<void> {
+    if (this.options.dynamoLatencyMs) await sleep(this.options.dynamoLatencyMs);
+    try {
+      this.json(res, this.dynamo.handle(operation, body), '1.0');
+    } catch (e) {
+      if (!(e instanceof DynamoApiError)) throw e;
+      const status = ['ThrottlingException', 'ProvisionedThroughputExceededException', 'ConditionalCheckFailedException', 'ValidationException'].includes(e.type) ? 400 : 500;
+      res.statusCode = status;
+      this.json(res, { __type: `com.amazonaws.dynamodb.v20120810#${e.type}`, message: e.message }, '1.0');
+    }
+  }
+
   private async runTask(input: any, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.stats.runTask++;
     const fault = this.pickFault(input);
@@ -326,13 +355,17 @@ export class FakeAws {
     if (previous) {
       if (previous.params !== params) {
         this.stats.conflicts++;
-        throw new ApiError(400, 'ConflictException', 'The request uses the same client token as a previous, but non-identical request.');
+        // resourceIds: "the existing task ARNs which are already associated with the clientToken".
+        const resourceIds = (previous.response.tasks ?? []).map((t: any) => t.taskArn);
+        throw new ApiError(400, 'ConflictException', 'The request uses the same client token as a previous, but non-identical request.',
+          resourceIds.length ? { resourceIds } : {});
       }
       this.stats.replayed++;
       response = previous.response;
     } else {
       response = this.place(input, fault);
-      if (input.clientToken) this.tokens.set(key, { params, response });
+      const startedNothing = (response.tasks ?? []).length === 0;
+      if (input.clientToken && !(startedNothing && this.options.tokenModel === 'forgotten')) this.tokens.set(key, { params, response });
     }
     if (fault?.kind === 'drop-after') {
       this.stats.dropped++;
@@ -477,7 +510,7 @@ export class FakeAws {
   private error(res: http.ServerResponse, e: ApiError, version: '1.0' | '1.1'): void {
     res.statusCode = e.status;
     res.setHeader('x-amzn-errortype', e.type);
-    this.json(res, { __type: e.type, message: e.message }, version);
+    this.json(res, { __type: e.type, message: e.message, ...e.extra }, version);
   }
 }
 

@@ -39,6 +39,10 @@ export interface DrainOptions {
 interface Message {
   readonly messageId: string;
   readonly body: string;
+  /** Fixed when the message is sent, as SQS does (not at each receive). */
+  readonly sentTimestamp: number;
+  /** String message attributes, delivered as Lambda spells them. */
+  readonly attributes: Record<string, string>;
   receiveCount: number;
   visibleAt: number;
   deleted: boolean;
@@ -54,9 +58,9 @@ export interface DrainResult {
 
 export class QueueSimulator {
   /** Messages SQS itself redrove after `maxReceiveCount` receives (they carry no reason). */
-  public readonly redriven: Array<{ messageId: string; body: string; receiveCount: number }> = [];
+  public readonly redriven: Array<{ messageId: string; body: string; receiveCount: number; attributes: Record<string, string> }> = [];
   /** Every message ever sent, in order. */
-  public readonly sent: Array<{ messageId: string; body: string }> = [];
+  public readonly sent: Array<{ messageId: string; body: string; attributes: Record<string, string> }> = [];
   private readonly messages: Message[] = [];
   private readonly random: () => number;
   private nextId = 1;
@@ -70,11 +74,26 @@ export class QueueSimulator {
   }
 
   /** Enqueues a message; returns its id. */
-  public send(body: string, options: { delaySeconds?: number; messageId?: string } = {}): string {
+  public send(body: string, options: { delaySeconds?: number; messageId?: string; attributes?: Record<string, string> } = {}): string {
     const messageId = options.messageId ?? `msg-${this.nextId++}`;
-    this.sent.push({ messageId, body });
-    this.messages.push({ messageId, body, receiveCount: 0, visibleAt: Date.now() + (options.delaySeconds ?? 0) * this.msPerSecond, deleted: false });
+    const attributes = options.attributes ?? {};
+    this.sent.push({ messageId, body, attributes });
+    const now = Date.now();
+    this.messages.push({
+      messageId,
+      body,
+      attributes,
+      sentTimestamp: now,
+      receiveCount: 0,
+      deleted: false,
+      visibleAt: now + (options.delaySeconds ?? 0) * this.msPerSecond,
+    });
     return messageId;
+  }
+
+  /** Makes every in-flight message visible again at once (a Lambda that timed out mid-batch, seen from the queue). */
+  public expireVisibility(): void {
+    for (const m of this.messages) if (!m.deleted) m.visibleAt = Math.min(m.visibleAt, Date.now());
   }
 
   /** Messages not yet deleted or redriven. */
@@ -142,7 +161,7 @@ export class QueueSimulator {
       if (m.receiveCount >= (this.options.maxReceiveCount ?? 5)) {
         // The redrive policy moves it before another receive.
         m.deleted = true;
-        this.redriven.push({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
+        this.redriven.push({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount, attributes: m.attributes });
         continue;
       }
       m.receiveCount++;
@@ -152,8 +171,8 @@ export class QueueSimulator {
         messageId: m.messageId,
         receiptHandle: `rh-${m.messageId}-${m.receiveCount}`,
         body: m.body,
-        attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(now) },
-        messageAttributes: {},
+        attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentTimestamp) },
+        messageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }])),
         eventSource: 'aws:sqs',
         eventSourceARN: this.options.arn,
         awsRegion: 'eu-west-1',

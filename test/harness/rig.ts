@@ -8,7 +8,9 @@ import { FargateLauncher } from '../../src/dispatch/runtime/fargate-launcher';
 import { sfnStartExecution } from '../../src/dispatch/runtime/workflow-launcher';
 import type { LogFn } from '../../src/internal/runtime/log';
 import type { BatchResponse, SqsEvent } from '../../src/internal/runtime/sqs';
-import { config as baseConfig, DISPATCH_QUEUE, dispatcherFor, TestConfig } from '../dispatch/runtime/fixtures';
+import { config as baseConfig, DISPATCH_QUEUE, dispatcherFor, LEDGER, TestConfig } from '../dispatch/runtime/fixtures';
+
+const fargateLedger = (c: DispatchConfig) => (c.target.kind === 'fargateJob' ? c.target.ledger : LEDGER);
 
 export interface RigOptions {
   readonly fake?: FakeAwsOptions;
@@ -53,7 +55,7 @@ export class Rig {
     }, options.job);
     this.queue = new QueueSimulator({ arn: DISPATCH_QUEUE, maxReceiveCount: this.config.maxReceiveCount, ...options.queue });
     fake.onMessage = (m) => {
-      if (m.queueUrl === this.config.dispatchQueueUrl) this.queue.send(m.body, { delaySeconds: m.delaySeconds });
+      if (m.queueUrl === this.config.dispatchQueueUrl) this.queue.send(m.body, { delaySeconds: m.delaySeconds, attributes: m.attributes });
       else if (m.queueUrl === this.config.deadLetterQueueUrl) this.deadLetters.push(m);
     };
     const log: LogFn = (level, message, fields) => this.logs.push({ level, message, ...fields });
@@ -63,7 +65,8 @@ export class Rig {
       const startExecution = sfnStartExecution(new SFNClient(common));
       this.idle.push(dispatcherFor(this.config, {
         startExecution,
-        ...createClients({
+        ...createClients(fargateLedger(this.config), {
+          dynamoEndpoint: endpoint,
           ecs: {
             ...common,
             ...(options.retryMode ? { retryMode: options.retryMode } : {}),

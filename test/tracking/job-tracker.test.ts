@@ -1,6 +1,6 @@
 import { Duration, aws_events as events, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { JobDashboard, DispatchTarget, JobDispatcher, JobOutcome, JobTracker, JobTracking } from '../../src';
+import { DispatchTarget, JobDashboard, JobDispatcher, JobLedger, JobOutcome, JobTracker, JobTracking } from '../../src';
 import { ecsArn, job, propertiesOf, renderedConfig, resourceNamed, stackWithCluster } from '../helpers';
 
 function trackerConfig(template: Template) {
@@ -48,6 +48,7 @@ describe('the tracker a dispatcher creates', () => {
         Effect: 'Allow',
         Resource: arn('DispatcherTrackerQueue'),
       },
+      { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::DynamoDB::Table', 'DispatcherLedger'), 'Arn'] } },
       { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: arn('DispatcherTrackerFailedJobsQueue') },
       { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: arn('DispatcherQueue') },
       {
@@ -67,7 +68,8 @@ describe('the tracker a dispatcher creates', () => {
 
   test('the tracker config: the job\'s container, retries into the dispatch queue, the timeout, the default bus', () => {
     expect(trackerConfig(template)).toEqual({
-      version: 1,
+      version: 2,
+      ledger: { table: `<{'Ref':'${id('AWS::DynamoDB::Table', 'DispatcherLedger')}'}>`, ttlSeconds: 30 * 86400 },
       startedBy: dispatcher.startedBy,
       cluster: `<{'Fn::GetAtt':['${clusterId}','Arn']}>`,
       containerName: 'job',
@@ -163,7 +165,7 @@ describe('tracking options', () => {
 
   test('a standalone tracker without a retry queue sends every unsuccessful job to the failed-jobs queue', () => {
     const { stack, cluster } = stackWithCluster();
-    const tracker = new JobTracker(stack, 'Tracker', { job: job(stack, cluster), startedBy: 'my-launcher' });
+    const tracker = new JobTracker(stack, 'Tracker', { job: job(stack, cluster), startedBy: 'my-launcher', ledger: new JobLedger(stack, 'Ledger') });
     const fn = resourceNamed(Template.fromStack(stack), 'AWS::Lambda::Function', 'TrackerFunction').props;
     const text = JSON.stringify(fn.Environment.Variables.HC_TRACKER_CONFIG);
     expect(text).not.toContain('dispatchQueueUrl');

@@ -81,7 +81,7 @@ describe('a workflow job step launches the job as the dispatcher does', () => {
     const top = { ...definition, States: { ...definition.States, Each: { Type: 'Pass', Next: 'Done' } } };
     const run = await runLocally(top, dispatchedInput(key), { Count: task('Count') });
     expect(run.error).toBeUndefined();
-    const event = dispatchedInput(key).job.event;
+    const event = dispatchedInput(key).job.event as any;
     expect(calls.Count[0].Overrides.ContainerOverrides).toEqual([{
       Name: 'job',
       Environment: [

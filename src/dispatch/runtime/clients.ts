@@ -2,9 +2,11 @@ import { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
 import { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { DispatcherClients } from './dispatcher';
 import type { FargateClients } from './fargate-launcher';
-import { RequestHandler, s3PutObject } from './s3-put';
+import type { LedgerConfig } from '../../contract/dispatch-config';
 import { CLIENT_DEFAULTS } from '../../internal/runtime/clients';
+import { ledgerStore } from '../../internal/runtime/ledger';
 import type { LogFn } from '../../internal/runtime/log';
+import { RequestHandler, s3PutObject } from '../../internal/runtime/signed-request';
 
 /** Settings shared by the handler and the tests that run it against a fake endpoint. */
 export interface ClientOverrides {
@@ -13,6 +15,8 @@ export interface ClientOverrides {
   readonly log?: LogFn;
   /** @default true */
   readonly metrics?: boolean;
+  /** DynamoDB endpoint. @default AWS_ENDPOINT_URL_DYNAMODB, or the region's */
+  readonly dynamoEndpoint?: string;
 }
 
 /**
@@ -22,7 +26,7 @@ export interface ClientOverrides {
  * token, so a retried call cannot launch twice); a request with no response
  * after 10 s is abandoned and retried. What still fails returns to the queue.
  */
-export function createClients(overrides: ClientOverrides = {}): DispatcherClients & FargateClients {
+export function createClients(ledger: LedgerConfig, overrides: ClientOverrides = {}): DispatcherClients & FargateClients {
   const ecs = new ECSClient({
     ...CLIENT_DEFAULTS,
     // Adaptive mode adds a client-side rate limiter that slows down when ECS
@@ -31,14 +35,16 @@ export function createClients(overrides: ClientOverrides = {}): DispatcherClient
     retryMode: 'adaptive',
     ...overrides.ecs,
   });
+  const signing = {
+    region: () => ecs.config.region(),
+    credentials: () => ecs.config.credentials(),
+    handler: ecs.config.requestHandler as RequestHandler,
+  };
   return {
     ecs,
     sqs: sqsClient(overrides),
-    putObject: s3PutObject({
-      region: () => ecs.config.region(),
-      credentials: () => ecs.config.credentials(),
-      handler: ecs.config.requestHandler as RequestHandler,
-    }),
+    putObject: s3PutObject(signing),
+    ledger: ledgerStore(ledger, signing, overrides.dynamoEndpoint),
     log: overrides.log,
     metrics: overrides.metrics,
   };

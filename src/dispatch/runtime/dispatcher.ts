@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeferredError, isDispatchError, PermanentError } from './errors';
 import type { BatchContext, Launcher } from './launcher';
-import { normalizeRecord, truncate } from './normalize';
+import { messageAttribute, normalizeRecord, truncate } from './normalize';
 import { DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from '../../contract/dispatch-config';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope } from '../../contract/job';
 import {
@@ -35,6 +35,12 @@ const DEFAULT_BATCH_BUDGET_MS = 20_000;
 
 /** Seconds a carried-over record waits in the dispatch queue before it is seen again. */
 export const CARRY_OVER_DELAY_SECONDS = 60;
+
+/** A record deferred for longer than this since it was first enqueued is dead-lettered, not carried over again. */
+export const MAX_CARRY_OVER_AGE_MS = 24 * 3600 * 1000;
+
+/** SQS's message size limit (the classic 256 KiB; larger messages are not carried over). */
+export const MAX_MESSAGE_BYTES = 262_144;
 
 /** Validates the config the construct rendered; a bad config is a deployment bug. */
 export function parseConfig(text: string | undefined): DispatchConfig {
@@ -126,7 +132,8 @@ export class Dispatcher {
   public async processRecord(record: SqsRecord,
     context: BatchContext = this.batchContext(Date.now() + DEFAULT_BATCH_BUDGET_MS)): Promise<RecordOutcome> {
     const receiveCount = receiveCountOf(record);
-    const lastReceive = receiveCount >= this.config.maxReceiveCount;
+    // A source queue with its own redrive policy moves the record on its own maxReceiveCount.
+    const lastReceive = receiveCount >= (this.queues.get(record.eventSourceARN)?.maxReceiveCount ?? this.config.maxReceiveCount);
     let reason: string;
     try {
       return await this.dispatchRecord(record, receiveCount, context);
@@ -136,7 +143,7 @@ export class Dispatcher {
         if (!lastReceive) {
           return { status: 'deferred', reason };
         }
-        return this.carryOver(record, reason);
+        return this.carryOver(record, reason, receiveCount);
       }
       if (!(e instanceof PermanentError)) {
         if (!lastReceive) {
@@ -155,7 +162,7 @@ export class Dispatcher {
     if (!queue) {
       throw new PermanentError(`record comes from '${record.eventSourceARN}', which is not a source of this dispatcher`);
     }
-    const normalized = normalizeRecord(record, queue);
+    const normalized = normalizeRecord(record, queue, this.queues);
     if (normalized.kind === 'skip') {
       this.log('INFO', 'record skipped', { messageId: record.messageId, reason: normalized.reason });
       return { status: 'skipped', reason: normalized.reason };
@@ -174,37 +181,61 @@ export class Dispatcher {
 
   /**
    * A record deferred on its last receive would be redriven by SQS without a
-   * reason: it goes back into the dispatch queue as a new message (its jobs,
-   * already normalized, with their ids), so its receive count starts over.
+   * reason: it goes back into the dispatch queue as a new message, so its
+   * receive count starts over — its jobs (already normalized, same ids) in an
+   * envelope, or, for a message of an `SqsSource` queue, the message itself
+   * with `hc-source-arn` and `hc-message-id` (its body is not stored twice).
+   * Bounded: a record deferred for more than 24 hours, or too large to
+   * carry, is dead-lettered with the reason.
    */
-  private async carryOver(record: SqsRecord, reason: string): Promise<RecordOutcome> {
-    let envelope: Envelope;
+  private async carryOver(record: SqsRecord, reason: string, receiveCount: number): Promise<RecordOutcome> {
+    let sent: { body: string; attributes?: Record<string, { DataType: string; StringValue: string }>; jobs: string[] };
     try {
       const queue = this.queues.get(record.eventSourceARN)!;
-      const normalized = normalizeRecord(record, queue);
+      const normalized = normalizeRecord(record, queue, this.queues);
       if (normalized.kind === 'skip') return { status: 'skipped', reason: normalized.reason };
       const enqueuedAt = normalized.enqueuedAt ?? sentTimestampOf(record);
-      envelope = {
-        version: ENVELOPE_VERSION,
-        ...(normalized.overrides
-          ? { relaunch: { jobId: normalized.jobs[0].id, run: normalized.run ?? 1, overrides: normalized.overrides } }
-          : { jobs: normalized.jobs }),
-        attempt: normalized.attempt,
-        ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
-        reason,
-      };
+      if (enqueuedAt !== undefined && Date.now() - enqueuedAt > MAX_CARRY_OVER_AGE_MS) {
+        return await this.deadLetter(record, `${reason}; deferred for more than 24 hours since it was enqueued: not carried over again`, receiveCount);
+      }
+      const sourceArn = queue.dispatchQueue ? messageAttribute(record, DLQ_ATTR_SOURCE) : record.eventSourceARN;
+      const source = sourceArn ? this.queues.get(sourceArn) : undefined;
+      if (source && !source.dispatchQueue) {
+        sent = {
+          body: record.body,
+          attributes: {
+            [DLQ_ATTR_SOURCE]: { DataType: 'String', StringValue: source.arn },
+            [DLQ_ATTR_MESSAGE_ID]: { DataType: 'String', StringValue: messageAttribute(record, DLQ_ATTR_MESSAGE_ID) ?? record.messageId },
+          },
+          jobs: normalized.jobs.map((j) => j.id),
+        };
+      } else {
+        const envelope: Envelope = {
+          version: ENVELOPE_VERSION,
+          ...(normalized.overrides
+            ? { relaunch: { jobId: normalized.jobs[0].id, run: normalized.run ?? 1, overrides: normalized.overrides } }
+            : { jobs: normalized.jobs }),
+          attempt: normalized.attempt,
+          ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
+          reason,
+        };
+        sent = { body: JSON.stringify({ [ENVELOPE_KEY]: envelope }), jobs: normalized.jobs.map((j) => j.id) };
+      }
+      const size = Buffer.byteLength(sent.body, 'utf8');
+      if (size > MAX_MESSAGE_BYTES) {
+        return await this.deadLetter(record, `${reason}; its carry-over message would be ${size} bytes, over the SQS limit of ${MAX_MESSAGE_BYTES}`, receiveCount);
+      }
       await this.clients.sqs().send(new SendMessageCommand({
         QueueUrl: this.config.dispatchQueueUrl,
-        MessageBody: JSON.stringify({ [ENVELOPE_KEY]: envelope }),
+        MessageBody: sent.body,
+        ...(sent.attributes ? { MessageAttributes: sent.attributes } : {}),
         DelaySeconds: CARRY_OVER_DELAY_SECONDS,
       }));
     } catch (e) {
       this.log('ERROR', 'carry-over failed, will retry', { messageId: record.messageId, error: errorText(e) });
       return { status: 'retry', reason: `carry-over failed: ${errorText(e)}` };
     }
-    this.log('INFO', 'record carried over', {
-      messageId: record.messageId, jobs: envelope.jobs?.map((j) => j.id) ?? [envelope.relaunch!.jobId], reason,
-    });
+    this.log('INFO', 'record carried over', { messageId: record.messageId, jobs: sent.jobs, reason });
     return { status: 'carried-over', reason };
   }
 
@@ -216,8 +247,9 @@ export class Dispatcher {
         MessageBody: record.body === '' ? '(empty body)' : record.body,
         MessageAttributes: {
           [DLQ_ATTR_REASON]: { DataType: 'String', StringValue: shortReason },
-          [DLQ_ATTR_SOURCE]: { DataType: 'String', StringValue: record.eventSourceARN || 'unknown' },
-          [DLQ_ATTR_MESSAGE_ID]: { DataType: 'String', StringValue: record.messageId },
+          // A copy (moved back, or carried over) keeps naming its original queue and message.
+          [DLQ_ATTR_SOURCE]: { DataType: 'String', StringValue: messageAttribute(record, DLQ_ATTR_SOURCE) ?? (record.eventSourceARN || 'unknown') },
+          [DLQ_ATTR_MESSAGE_ID]: { DataType: 'String', StringValue: messageAttribute(record, DLQ_ATTR_MESSAGE_ID) ?? record.messageId },
           [DLQ_ATTR_RECEIVE_COUNT]: { DataType: 'Number', StringValue: String(receiveCount) },
         },
       }));

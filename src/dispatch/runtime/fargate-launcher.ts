@@ -1,15 +1,17 @@
 import { createHash } from 'crypto';
 import { ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput } from '@aws-sdk/client-ecs';
-import { DeferredError, isDispatchError, RetryableError } from './errors';
+import { DeferredError, isDispatchError, PermanentError, RetryableError } from './errors';
 import { PreparedJob, prepareJob, TaskOverrides, withTrackingEnv } from './input-mapping';
 import type { BatchContext, Launcher, LaunchRequest } from './launcher';
-import type { PutObject } from './s3-put';
 import { FargateJobTargetConfig, JobLaunchConfig } from '../../contract/dispatch-config';
 import type { Job } from '../../contract/job';
+import { AttemptCapacity, ledgerKey, LedgerRecord, TOKEN_REPLAY_WINDOW_MS } from '../../contract/ledger';
 import {
   ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID, TRACKING_ENV_RESERVE,
 } from '../../contract/names';
+import type { JobLedgerStore } from '../../internal/runtime/ledger';
 import { errorText } from '../../internal/runtime/log';
+import type { PutObject } from '../../internal/runtime/signed-request';
 
 const THROTTLE_BACKOFF_BASE_MS = 250;
 const THROTTLE_BACKOFF_MAX_MS = 4_000;
@@ -23,8 +25,8 @@ export function clientToken(family: string, jobId: string, attempt: number): str
   return createHash('sha256').update(`${family}\n${jobId}\n${attempt}`, 'utf8').digest('hex');
 }
 
-/** Which launch settings an attempt uses. */
-export type CapacityChoice = 'primary' | 'on-demand';
+/** Which launch settings an attempt uses: the job's own (launch type or strategy), or on-demand Fargate. */
+export type CapacityChoice = AttemptCapacity;
 
 /** Run and enqueue time of a launch, for the tracking entries. */
 export interface LaunchContext {
@@ -48,23 +50,45 @@ export class LaunchBudget {
 /** The AWS calls the Fargate launcher makes. */
 export interface FargateClients {
   readonly ecs: ECSClient;
+  /** The job ledger (one conditional item per job). */
+  readonly ledger: JobLedgerStore;
   /** Writes claim-check documents; required when the target has a claim check. */
   readonly putObject?: PutObject;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
+/** What became of one job of a record. */
+type JobLaunch = 'launched' | 'already-launched' | 'superseded' | 'deferred';
+
+/** What one RunTask attempt did. */
+type AttemptResult = { readonly taskArn: string } | { readonly failure: string };
+
 /**
- * Launches one Fargate task per job through RunTask, walking the job's token
- * chain: a deterministic client token per attempt, on-demand fallback after
- * a Spot attempt that found no capacity, claim-check documents written before
- * the launch, and the running-task cap.
+ * Launches one Fargate task per job through RunTask. Each job has a ledger
+ * item; every attempt of its token chain is reserved there (a conditional
+ * write) before RunTask is called with that attempt's client token, and
+ * its result recorded after. So:
+ * - a job whose item holds a task for the current run is never launched again;
+ * - an attempt whose result is unknown (throttled, timed out, the Lambda
+ *   died) is only ever retried with its own token — ECS answers a repeated
+ *   successful request with the original task;
+ * - the next token is reserved only once the last one is known to have
+ *   started nothing (`failures[]`, or `ConflictException` without
+ *   `resourceIds`), whether or not ECS remembers failed tokens;
+ * - concurrent deliveries of one job converge on one reservation.
+ * Spot jobs with fallback alternate: after a Spot attempt that found no
+ * capacity, the next attempt runs on on-demand Fargate, in the same delivery.
  */
 export class FargateLauncher implements Launcher {
   private readonly job: JobLaunchConfig;
   /** The budget of the current batch (undefined: no cap; an Error: the count failed). */
   private budget?: LaunchBudget | Error;
+  private readonly now: () => number;
 
   constructor(private readonly target: FargateJobTargetConfig, private readonly startedBy: string, private readonly clients: FargateClients) {
     this.job = target.job;
+    this.now = clients.now ?? Date.now;
     if (target.claimCheck && !clients.putObject) {
       throw new Error('dispatcher config has a claim check but no putObject client was given');
     }
@@ -81,7 +105,7 @@ export class FargateLauncher implements Launcher {
       do {
         const page = await this.clients.ecs.send(new ListTasksCommand({
           cluster: this.job.cluster, startedBy: this.startedBy, desiredStatus: 'RUNNING', maxResults: 100, nextToken,
-        }));
+        }), { abortSignal: untilDeadline(context) });
         running += page.taskArns?.length ?? 0;
         nextToken = page.nextToken;
       } while (nextToken && running < cap);
@@ -100,24 +124,20 @@ export class FargateLauncher implements Launcher {
       job,
       prepared: request.overrides ? { overrides: request.overrides as TaskOverrides } : this.prepare(job),
     }));
-    const launch: LaunchContext = { run: request.run, enqueuedAt: request.enqueuedAt };
-    const budget = this.budget;
-    if (budget instanceof Error) {
-      throw new RetryableError(`cannot count the running tasks for maxConcurrentTasks: ${errorText(budget)}`);
+    if (this.budget instanceof Error) {
+      throw new RetryableError(`cannot count the running tasks for maxConcurrentTasks: ${errorText(this.budget)}`);
     }
-    if (budget && !budget.take(prepared.length)) {
-      throw new DeferredError(`maxConcurrentTasks (${this.target.maxConcurrentTasks}) reached: record left in the queue`);
-    }
-    const results = await Promise.allSettled(prepared.map(async ({ job, prepared: p }) => {
-      if (p.claimCheck) {
-        await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${p.claimCheck.key}`, p.claimCheck.body);
-      }
-      return this.launchChain(job, request.attempt, request.receiveCount, p.overrides, launch, context);
-    }));
-    const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`job ${prepared[i].job.id}: ${errorText(r.reason, isDispatchError)}`] : []);
+    const results = await Promise.allSettled(prepared.map(({ job, prepared: p }) => this.launchJob(job, p, request, context)));
+    const failed = results.flatMap((r, i) => r.status === 'rejected' ? [{ job: prepared[i].job.id, error: r.reason }] : []);
+    const permanent = failed.find((f) => f.error instanceof PermanentError);
+    if (permanent) throw new PermanentError(`job ${permanent.job}: ${permanent.error.message}`);
     if (failed.length > 0) {
-      budget?.give(failed.length);
-      throw new RetryableError(failed.join('; '));
+      throw new RetryableError(failed.map((f) => `job ${f.job}: ${errorText(f.error, isDispatchError)}`).join('; '));
+    }
+    const deferred = results.filter((r) => r.status === 'fulfilled' && r.value === 'deferred').length;
+    if (deferred > 0) {
+      // The jobs that fitted are launched (and in the ledger): the redelivery launches the rest.
+      throw new DeferredError(`maxConcurrentTasks (${this.target.maxConcurrentTasks}) reached: ${deferred} of ${prepared.length} jobs left in the queue`);
     }
     return prepared.map((p) => p.job.id);
   }
@@ -125,6 +145,88 @@ export class FargateLauncher implements Launcher {
   /** Overrides (and claim-check document) of a job; throws `PermanentError` when it can never launch. */
   public prepare(job: Job): PreparedJob {
     return prepareJob(this.job, job, this.target.claimCheck, this.target.tracking ? TRACKING_ENV_RESERVE : 0);
+  }
+
+  /** Launches one job of a record, through its ledger item. */
+  private async launchJob(job: Job, prepared: PreparedJob, request: LaunchRequest, context: BatchContext): Promise<JobLaunch> {
+    const ledger = this.clients.ledger;
+    const key = ledgerKey(this.startedBy, job.id);
+    const run = request.run;
+    const log = (message: string, fields: Record<string, unknown> = {}) => context.log('INFO', message, { jobId: job.id, run, ...fields });
+    let record = await ledger.get(key, untilDeadline(context));
+    const settled = this.settled(record, run);
+    if (settled) {
+      log(settled === 'already-launched' ? 'job already launched' : 'job superseded by a later run', { taskArn: record?.taskArn, ledgerRun: record?.run });
+      return settled;
+    }
+    const budget = this.budget instanceof LaunchBudget ? this.budget : undefined;
+    if (budget && !budget.take(1)) return 'deferred';
+    let launched = false;
+    try {
+      if (prepared.claimCheck) {
+        await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${prepared.claimCheck.key}`, prepared.claimCheck.body);
+      }
+      const maxNew = this.job.fallbackToOnDemand ? 2 : 1;
+      let reserved = 0;
+      for (let reads = 0; reads < 20; reads++) {
+        if (reads > 0) record = await ledger.get(key, untilDeadline(context));
+        const again = this.settled(record, run);
+        if (again) return again;
+        let attempt: number;
+        let capacity: CapacityChoice;
+        if (record && record.run === run && record.attemptState === 'open') {
+          // Its result is unknown: only its own token may be tried again.
+          const age = this.now() - record.reservedAt;
+          if (age > TOKEN_REPLAY_WINDOW_MS) {
+            throw new PermanentError(`attempt ${record.attempt} was reserved ${Math.round(age / 3_600_000)} h ago and whether it started a task is unknown; `
+              + 'ECS no longer remembers its client token, so trying it again could start a second task: look for a task tagged '
+              + `${TAG_JOB_ID}=${job.id}, then launch the job by hand or delete its ledger item`);
+          }
+          attempt = record.attempt;
+          capacity = record.attemptCapacity;
+        } else {
+          if (reserved >= maxNew) {
+            throw new RetryableError(`RunTask started no task: ${record?.lastFailure ?? 'unknown'}`);
+          }
+          attempt = (record?.attempt ?? request.attempt - 1) + 1;
+          capacity = this.nextCapacity(record, run);
+          const won = await ledger.reserve(key, record, {
+            jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt: record?.enqueuedAt ?? request.enqueuedAt,
+          }, untilDeadline(context));
+          if (!won) continue; // another delivery changed the item: read it again
+          reserved++;
+          record = await ledger.get(key, untilDeadline(context));
+          if (!record || record.run !== run || record.attempt !== attempt) continue;
+        }
+        const input = this.runTaskInput(job, attempt, capacity, prepared.overrides, { run, enqueuedAt: record!.enqueuedAt });
+        const result = await this.attempt(job, input, attempt, context);
+        if ('taskArn' in result) {
+          await ledger.recordLaunch(key, run, attempt, result.taskArn, untilDeadline(context));
+          launched = true;
+          return 'launched';
+        }
+        context.countFailure(/capacity/i.test(result.failure) ? 'capacity' : 'no-task');
+        await ledger.recordFailure(key, run, attempt, `attempt ${attempt} (${capacity}): ${result.failure}`, untilDeadline(context));
+      }
+      throw new RetryableError('the ledger item kept changing under concurrent deliveries');
+    } finally {
+      if (!launched) budget?.give(1);
+    }
+  }
+
+  /** Whether the ledger says the job needs nothing for `run`. */
+  private settled(record: LedgerRecord | undefined, run: number): JobLaunch | undefined {
+    if (!record) return undefined;
+    if (record.run > run) return 'superseded';
+    if (record.run === run && record.attemptState === 'launched') return 'already-launched';
+    return undefined;
+  }
+
+  /** After a Spot attempt that found no capacity, on-demand (with fallback); otherwise the job's own capacity. */
+  private nextCapacity(record: LedgerRecord | undefined, run: number): CapacityChoice {
+    const spotFailed = record !== undefined && record.run === run && record.attemptState === 'failed'
+      && record.attemptCapacity === 'primary' && /capacity/i.test(record.lastFailure ?? '');
+    return this.job.fallbackToOnDemand && this.job.capacityProviderStrategy && spotFailed ? 'on-demand' : 'primary';
   }
 
   /** The exact RunTask input for attempt `attempt` of `job`. */
@@ -163,67 +265,46 @@ export class FargateLauncher implements Launcher {
   }
 
   /**
-   * The attempts a delivery may make, in order: attempt `first + i` uses
-   * capacity `capacityOf(i)`. Delivery n of a record walks the first n
-   * steps (n x 2 with on-demand fallback): the earlier steps are replays
-   * that ECS answers from its record of the token (the original task, or
-   * the original failure), so a job launched by an earlier delivery is
-   * found again instead of launched twice; the last steps are new tokens.
+   * One attempt: RunTask with the attempt's token, throttling retried
+   * within the batch while it has time. Resolves to the task it started or
+   * why it started none; throws when the result is unknown (the attempt
+   * stays open and is tried again with the same token).
    */
-  public attemptPlan(first: number, receiveCount: number): Array<{ attempt: number; capacity: CapacityChoice }> {
-    const stride = this.job.fallbackToOnDemand ? 2 : 1;
-    return Array.from({ length: stride * Math.max(1, receiveCount) }, (_, i) => ({
-      attempt: first + i,
-      capacity: stride === 2 && i % 2 === 1 ? 'on-demand' as const : 'primary' as const,
-    }));
-  }
-
-  /** Launches the job, walking its token chain. */
-  private async launchChain(job: Job, first: number, receiveCount: number, overrides: TaskOverrides | undefined,
-    launch: LaunchContext, context: BatchContext): Promise<void> {
-    const failures: string[] = [];
-    for (const step of this.attemptPlan(first, receiveCount)) {
-      const input = this.runTaskInput(job, step.attempt, step.capacity, overrides, launch);
-      let failure: string | undefined;
-      for (let throttled = 0; ; throttled++) {
-        try {
-          failure = await this.runTask(job, input, step.attempt, context);
-          break;
-        } catch (e) {
-          const name = (e as Error)?.name ?? '';
-          context.countFailure(name === 'ThrottlingException' ? 'throttling' : name === 'TimeoutError' ? 'timeout' : 'error');
-          // Throttling outlasting the SDK's retries: keep trying (same token) while the
-          // invocation has time, rather than hiding the record for a whole visibility timeout.
-          const wait = Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_BASE_MS * 2 ** throttled) * (0.5 + Math.random() / 2);
-          if (name !== 'ThrottlingException' || Date.now() + wait >= context.deadline) throw e;
-          await new Promise((r) => setTimeout(r, wait));
-        }
+  private async attempt(job: Job, input: RunTaskCommandInput, attempt: number, context: BatchContext): Promise<AttemptResult> {
+    for (let throttled = 0; ; throttled++) {
+      try {
+        return await this.runTask(job, input, attempt, context);
+      } catch (e) {
+        const name = (e as Error)?.name ?? '';
+        context.countFailure(name === 'ThrottlingException' ? 'throttling' : name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'error');
+        // Throttling outlasting the SDK's retries: keep trying (same token) while the
+        // invocation has time, rather than hiding the record for a whole visibility timeout.
+        const wait = Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_BASE_MS * 2 ** throttled) * (0.5 + Math.random() / 2);
+        if (name !== 'ThrottlingException' || Date.now() + wait >= context.deadline) throw e;
+        await new Promise((r) => setTimeout(r, wait));
       }
-      if (failure === undefined) return;
-      context.countFailure(/capacity/i.test(failure) ? 'capacity' : 'no-task');
-      failures.push(`attempt ${step.attempt} (${step.capacity}): ${failure}`);
     }
-    throw new RetryableError(`RunTask started no task: ${failures[failures.length - 1]}`);
   }
 
-  /** Runs one attempt; returns why it started no task, or undefined when it did. */
-  private async runTask(job: Job, input: RunTaskCommandInput, attempt: number, context: BatchContext): Promise<string | undefined> {
+  private async runTask(job: Job, input: RunTaskCommandInput, attempt: number, context: BatchContext): Promise<AttemptResult> {
     let response;
     try {
-      response = await this.clients.ecs.send(new RunTaskCommand(input));
+      response = await this.clients.ecs.send(new RunTaskCommand(input), { abortSignal: untilDeadline(context) });
     } catch (e) {
       if ((e as Error)?.name === 'ConflictException') {
-        // Same token, different parameters: this job already launched with an
-        // earlier task definition revision. Launching again would duplicate it.
-        context.log('WARN', 'job already launched with other parameters', { jobId: job.id, attempt, clientToken: input.clientToken });
-        return undefined;
+        // The token was used with other parameters (a deploy changed the task
+        // definition, network or mapping since): resourceIds are the tasks
+        // that request started — none means it started nothing.
+        const tasks = (e as { resourceIds?: string[] }).resourceIds ?? [];
+        context.log('WARN', 'client token used before with other parameters', { jobId: job.id, attempt, clientToken: input.clientToken, resourceIds: tasks });
+        return tasks.length ? { taskArn: tasks[0] } : { failure: 'ConflictException: the token was used with other parameters and started no task' };
       }
       throw e;
     }
     const tasks = response.tasks ?? [];
     const failures = (response.failures ?? []).map((f) => `${f.reason ?? 'unknown'}${f.detail ? ` (${f.detail})` : ''}`);
     if (tasks.length === 0) {
-      return failures.length ? failures.join(', ') : 'no failures reported';
+      return { failure: failures.length ? failures.join(', ') : 'no failures reported' };
     }
     context.log('INFO', 'job launched', {
       jobId: job.id,
@@ -232,6 +313,11 @@ export class FargateLauncher implements Launcher {
       clientToken: input.clientToken,
       ...(failures.length ? { failures } : {}),
     });
-    return undefined;
+    return { taskArn: tasks[0].taskArn! };
   }
+}
+
+/** Every AWS call of a batch is abandoned at the batch deadline (the record is retried, its attempt stays open). */
+function untilDeadline(context: BatchContext): AbortSignal {
+  return AbortSignal.timeout(Math.max(1_000, context.deadline - Date.now()));
 }

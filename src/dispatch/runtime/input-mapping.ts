@@ -106,11 +106,14 @@ export function overridesSize(overrides: TaskOverrides | undefined): number {
 }
 
 /**
- * Where the claim-check document of a job lives: one key per job (family and
- * job id), so every delivery and attempt of the job writes the same object.
+ * Where a claim-check document lives: its key is the SHA-256 of the job
+ * (family, id) and of the document's content, so every delivery of the same
+ * input writes the same object, and a different input under the same job id
+ * (a duplicate message with other content) can never overwrite what a
+ * running task reads.
  */
-export function claimCheckLocation(claimCheck: ClaimCheckConfig, family: string, jobId: string): { key: string; uri: string } {
-  const key = `${claimCheck.prefix}${createHash('sha256').update(`${family}\n${jobId}`, 'utf8').digest('hex')}.json`;
+export function claimCheckLocation(claimCheck: ClaimCheckConfig, family: string, jobId: string, content: string): { key: string; uri: string } {
+  const key = `${claimCheck.prefix}${createHash('sha256').update(`${family}\n${jobId}\n${content}`, 'utf8').digest('hex')}.json`;
   return { key, uri: `s3://${claimCheck.bucket}/${key}` };
 }
 
@@ -142,13 +145,29 @@ function assemble(containerName: string, environment: EnvEntry[], command: strin
  */
 export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: ClaimCheckConfig, reserve = 0): PreparedJob {
   const limit = MAX_OVERRIDES_CHARS - reserve;
-  const location = claimCheck ? claimCheckLocation(claimCheck, config.family, job.id) : undefined;
-  const context: ResolveContext = { payloadUri: location?.uri };
+  // Resolve with the payload URI left as its marker: the document's key is
+  // derived from this content, and the URI from the key.
+  const placeholder = marker(PAYLOAD_URI_FIELD);
   const names = Object.keys(config.environment).sort();
-  const environment = names.map((name) => ({ name, value: resolveTemplate(config.environment[name], job, context) }));
-  const command = config.command?.map((part) => resolveTemplate(part, job, context));
+  const draftEnvironment = names.map((name) => ({ name, value: resolveTemplate(config.environment[name], job, { payloadUri: placeholder }) }));
+  const draftCommand = config.command?.map((part) => resolveTemplate(part, job, { payloadUri: placeholder }));
   const templates = [...Object.values(config.environment), ...(config.command ?? [])];
-  const wantsDocument = templates.some((t) => t.includes(marker(PAYLOAD_URI_FIELD)));
+  const wantsDocument = templates.some((t) => t.includes(placeholder));
+  const draftBody = JSON.stringify({
+    version: CLAIM_CHECK_DOCUMENT_VERSION,
+    jobId: job.id,
+    source: job.source,
+    environment: Object.fromEntries(draftEnvironment.map((e) => [e.name, e.value])),
+    ...(draftCommand ? { command: draftCommand } : {}),
+    event: job.event,
+  });
+  const location = claimCheck ? claimCheckLocation(claimCheck, config.family, job.id, draftBody) : undefined;
+  if (!location && wantsDocument) {
+    throw new PermanentError('JobField.payloadUri() is used but this dispatcher has no claim check bucket');
+  }
+  const withUri = (v: string) => (location ? v.split(placeholder).join(location.uri) : v);
+  const environment = draftEnvironment.map((e) => ({ name: e.name, value: withUri(e.value) }));
+  const command = draftCommand?.map(withUri);
 
   const overrides = assemble(config.containerName, environment, command);
   const size = overridesSize(overrides);
@@ -160,17 +179,7 @@ export function prepareJob(config: JobLaunchConfig, job: Job, claimCheck?: Claim
       `container overrides are ${size} bytes, over the ECS RunTask limit of ${MAX_OVERRIDES_CHARS}${reserve ? ` (less ${reserve} kept for tracking)` : ''}: `
       + 'enable the dispatcher\'s claim check, or map a smaller part of the event (JobField.fromPath) instead of the whole event or body');
   }
-  const document: ClaimCheckDocument = {
-    ...location,
-    body: JSON.stringify({
-      version: CLAIM_CHECK_DOCUMENT_VERSION,
-      jobId: job.id,
-      source: job.source,
-      environment: Object.fromEntries(environment.map((e) => [e.name, e.value])),
-      ...(command ? { command } : {}),
-      event: job.event,
-    }),
-  };
+  const document: ClaimCheckDocument = { ...location, body: withUri(draftBody) };
   if (size <= limit) {
     return { overrides, claimCheck: document };
   }

@@ -3,6 +3,7 @@ import { PermanentError } from './errors';
 import { resolveTemplate } from './input-mapping';
 import type { QueueConfig } from '../../contract/dispatch-config';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, Job, JobSourceType, Relaunch, SOURCE_TYPES } from '../../contract/job';
+import { DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_SOURCE } from '../../contract/names';
 import type { SqsRecord } from '../../internal/runtime/sqs';
 
 export type NormalizeResult =
@@ -44,10 +45,23 @@ export function decodeS3Key(encoded: string): string {
   }
 }
 
-/** Turns one SQS record into the jobs it carries, or says why it carries none. */
-export function normalizeRecord(record: SqsRecord, queue: QueueConfig): NormalizeResult {
+/**
+ * Turns one SQS record into the jobs it carries, or says why it carries none.
+ * `sourceQueues` resolves the `hc-source-arn` attribute of a dispatch-queue
+ * record: a message of an `SqsSource` queue that the dispatcher dead-lettered
+ * (and someone moved back) or carried over keeps that attribute, and is read
+ * as a message of its own queue.
+ */
+export function normalizeRecord(record: SqsRecord, queue: QueueConfig, sourceQueues?: ReadonlyMap<string, QueueConfig>): NormalizeResult {
   if (!queue.dispatchQueue) {
     return { kind: 'jobs', jobs: [sqsJob(record, queue)], attempt: 1 };
+  }
+  const origin = messageAttribute(record, DLQ_ATTR_SOURCE);
+  const source = origin ? sourceQueues?.get(origin) : undefined;
+  if (source && !source.dispatchQueue) {
+    // Its job id is the original message's (hc-message-id), not the copy's.
+    const original = messageAttribute(record, DLQ_ATTR_MESSAGE_ID) ?? record.messageId;
+    return { kind: 'jobs', jobs: [sqsJob({ ...record, messageId: original }, source)], attempt: 1 };
   }
   const body = parseJson(record.body);
   if (body === undefined) {
@@ -148,6 +162,8 @@ function s3NotificationJob(record: any, index: number): Job {
     versionId: record.s3.object.versionId,
     sequencer: record.s3.object.sequencer,
     eventName: eventName.startsWith('s3:') ? eventName.slice(3) : eventName,
+    eventTime: record.eventTime,
+    requestId: record.responseElements?.['x-amz-request-id'],
     event: record,
   });
 }
@@ -166,6 +182,8 @@ function eventBridgeJob(event: any): Job {
       versionId: object['version-id'],
       sequencer: object.sequencer,
       eventName: event['detail-type'],
+      eventTime: event.time,
+      requestId: event.detail['request-id'],
       event,
     });
     return { ...job, fields: { ...job.fields, ...eventBridgeFields(event) } };
@@ -197,6 +215,8 @@ interface S3Object {
   readonly versionId?: unknown;
   readonly sequencer?: unknown;
   readonly eventName: string;
+  readonly eventTime?: unknown;
+  readonly requestId?: unknown;
   readonly event: unknown;
 }
 
@@ -205,7 +225,13 @@ function s3Job(o: S3Object): Job {
   const sequencer = typeof o.sequencer === 'string' ? o.sequencer : '';
   // Duplicate deliveries of one S3 event carry the same sequencer; a new write
   // to the same key carries a larger one. Both formats give the same identity.
-  const id = jobIdFrom(`s3|${o.bucket}|${o.key}|${versionId}|${sequencer}`);
+  // Only PUT and DELETE events carry a sequencer: a restore, tagging, ACL,
+  // lifecycle or replication event is told apart by its kind, time and
+  // request id (two ObjectTagging:Put of one version are two jobs).
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const id = jobIdFrom(sequencer !== ''
+    ? `s3|${o.bucket}|${o.key}|${versionId}|${sequencer}`
+    : `s3|${o.bucket}|${o.key}|${versionId}||${o.eventName.toLowerCase().replace(/[^a-z]/g, '')}|${text(o.eventTime)}|${text(o.requestId)}`);
   return {
     id,
     source: JobSourceType.S3,
@@ -241,6 +267,13 @@ function sqsJob(record: SqsRecord, queue: QueueConfig): Job {
     throw new PermanentError('the job id template resolved to an empty string');
   }
   return { ...provisional, id: jobIdFrom(custom) };
+}
+
+/** A string message attribute of a record (Lambda's SQS event spells them `stringValue`). */
+export function messageAttribute(record: SqsRecord, name: string): string | undefined {
+  const a = record.messageAttributes?.[name] as { stringValue?: unknown; StringValue?: unknown } | undefined;
+  const v = a?.stringValue ?? a?.StringValue;
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** S3 notifications fanned out through SNS arrive wrapped in an SNS envelope. */

@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { classify, Classification } from './classify';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
+import { JobStatus, ledgerKey } from '../../contract/ledger';
 import {
   DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, TIMEOUT_REASON_PREFIX,
   TRACKER_CONFIG_ENV, TRACKING_ENV,
@@ -10,6 +11,7 @@ import {
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
 import { parseHandlerConfig } from '../../internal/runtime/config';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
+import type { JobLedgerStore } from '../../internal/runtime/ledger';
 import { errorText, jsonLog, LogFn } from '../../internal/runtime/log';
 import { BatchResponse, recordsOf, SqsEvent, SqsRecord } from '../../internal/runtime/sqs';
 
@@ -17,6 +19,8 @@ export interface TrackerClients {
   readonly ecs: ECSClient;
   readonly sqs: SQSClient;
   readonly events: EventBridgeClient;
+  /** The job ledger (outcomes, once per task). */
+  readonly ledger: JobLedgerStore;
   readonly log?: LogFn;
   /** @default true */
   readonly metrics?: boolean;
@@ -32,6 +36,8 @@ export interface TaskResult {
   readonly classification: Classification;
   /** 'retried' (re-enqueued for run + 1), 'failed' (sent to the failed-jobs queue) or 'succeeded'. */
   readonly action: 'succeeded' | 'retried' | 'failed';
+  /** The task's outcome was recorded by an earlier event: this one only finished what was left. */
+  readonly repeated: boolean;
 }
 
 /** The message the failed-jobs queue receives: an envelope the dispatch queue accepts as is, plus the failure. */
@@ -132,7 +138,13 @@ export class Tracker {
     return this.taskStopped(event.detail ?? {});
   }
 
-  /** Handles one `ECS Task State Change` detail of a stopped task. */
+  /**
+   * Handles one `ECS Task State Change` detail of a stopped task: records its
+   * outcome in the ledger (once per task: a second, even disagreeing, stop
+   * event of the task gets the first outcome), then takes each step the
+   * outcome needs — enqueue the retry, send the failed-job message, publish
+   * the event — recording each as done, so a redelivery repeats none.
+   */
   public async taskStopped(detail: any): Promise<TaskResult | undefined> {
     if (detail.lastStatus !== 'STOPPED' || detail.startedBy !== this.config.startedBy) {
       return undefined;
@@ -145,16 +157,41 @@ export class Tracker {
     }
     const run = Number(entries[ENV_RUN] ?? '1') || 1;
     const attempt = Number(entries[ENV_ATTEMPT] ?? '1') || 1;
-    const classification = classify(detail, this.config.containerName);
-    const { outcome } = classification;
-    const retry = outcome !== JobOutcome.SUCCEEDED
-      && this.config.retryableOutcomes.includes(outcome)
+    const fresh = classify(detail, this.config.containerName);
+    const retry = fresh.outcome !== JobOutcome.SUCCEEDED
+      && this.config.retryableOutcomes.includes(fresh.outcome)
       && run <= this.config.retryAttempts
       && !!this.config.dispatchQueueUrl;
-    const action: TaskResult['action'] = outcome === JobOutcome.SUCCEEDED ? 'succeeded' : retry ? 'retried' : 'failed';
+    const key = ledgerKey(this.config.startedBy, jobId);
+    const recording = await this.clients.ledger.recordOutcome(key, {
+      jobId,
+      dispatcher: this.config.startedBy,
+      run,
+      taskArn: detail.taskArn,
+      outcome: fresh.outcome,
+      reason: fresh.reason,
+      exitCode: fresh.exitCode,
+      status: fresh.outcome === JobOutcome.SUCCEEDED ? JobStatus.SUCCEEDED : retry ? JobStatus.RETRYING : JobStatus.FAILED,
+      stoppedAt: detail.stoppedAt,
+    });
+    if (recording.kind === 'stale') {
+      this.log('INFO', 'stop event of a run the job has moved past: ignored', {
+        jobId, run, taskArn: detail.taskArn, ledgerRun: recording.record?.run, ledgerTask: recording.record?.taskArn,
+      });
+      return undefined;
+    }
+    const record = recording.record;
+    // One outcome per task: a repeated event acts on what was recorded first.
+    const classification: Classification = recording.kind === 'duplicate'
+      ? { outcome: record.outcome as JobOutcome, reason: record.reason ?? '', ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}) }
+      : fresh;
+    const outcome = classification.outcome;
+    const action: TaskResult['action'] = record.status === JobStatus.SUCCEEDED ? 'succeeded' : record.status === JobStatus.RETRYING ? 'retried' : 'failed';
     const base = { jobId, run, attempt, outcome, reason: classification.reason, taskArn: detail.taskArn };
+    const ledger = this.clients.ledger;
+    let acted = recording.kind === 'recorded';
 
-    if (action === 'retried') {
+    if (action === 'retried' && !record.retrySent) {
       const envelope: Envelope = {
         version: ENVELOPE_VERSION,
         relaunch: { jobId, run: run + 1, overrides: mappedOverrides(detail.overrides) },
@@ -165,17 +202,20 @@ export class Tracker {
         QueueUrl: this.config.dispatchQueueUrl,
         MessageBody: JSON.stringify({ [ENVELOPE_KEY]: envelope }),
       }));
-      this.log('INFO', 'job retried', { ...base, nextRun: run + 1, nextAttempt: attempt + 1 });
-    } else if (action === 'failed') {
+      await ledger.markStep(key, detail.taskArn, 'retrySent');
+      acted = true;
+      this.log('INFO', 'job retried', { ...base, nextRun: run + 1 });
+    }
+    if (action === 'failed' && !record.failedJobSent) {
       await this.clients.sqs.send(new SendMessageCommand({
         QueueUrl: this.config.failedJobsQueueUrl,
         MessageBody: JSON.stringify(this.failedJobMessage(detail, jobId, run, attempt, classification)),
       }));
+      await ledger.markStep(key, detail.taskArn, 'failedJobSent');
+      acted = true;
       this.log('ERROR', 'job failed', base);
-    } else {
-      this.log('INFO', 'job succeeded', base);
     }
-    if (action !== 'retried') {
+    if (action !== 'retried' && !record.eventSent) {
       await this.publish(action === 'succeeded' ? DETAIL_TYPE_SUCCEEDED : DETAIL_TYPE_FAILED, {
         jobId,
         outcome,
@@ -189,17 +229,28 @@ export class Tracker {
         ...(detail.startedAt ? { startedAt: detail.startedAt } : {}),
         ...(detail.stoppedAt ? { stoppedAt: detail.stoppedAt } : {}),
       });
+      await ledger.markStep(key, detail.taskArn, 'eventSent');
+      acted = true;
+      if (action === 'succeeded') this.log('INFO', 'job succeeded', base);
     }
-    this.emit(detail, entries, classification, action);
-    return { jobId, run, attempt, classification, action };
+    if (!acted) {
+      this.log('INFO', 'stop event already handled', base);
+      return { jobId, run, attempt, classification, action, repeated: true };
+    }
+    if (recording.kind === 'recorded') this.emit(detail, entries, classification, action);
+    return { jobId, run, attempt, classification, action, repeated: recording.kind === 'duplicate' };
   }
 
-  /** Ready for redrive: the body is a relaunch envelope (run 1 again, next attempt), with the failure beside it. */
+  /**
+   * Ready for redrive: the body is a relaunch envelope for the next run (the
+   * ledger accepts it once, while the job is still at this run), with the
+   * failure beside it.
+   */
   private failedJobMessage(detail: any, jobId: string, run: number, attempt: number, c: Classification): FailedJobMessage {
     return {
       [ENVELOPE_KEY]: {
         version: ENVELOPE_VERSION,
-        relaunch: { jobId, run: 1, overrides: mappedOverrides(detail.overrides) },
+        relaunch: { jobId, run: run + 1, overrides: mappedOverrides(detail.overrides) },
         attempt: attempt + 1,
         reason: `redrive of a job that ended ${c.outcome}`,
       },

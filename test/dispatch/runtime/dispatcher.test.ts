@@ -210,10 +210,10 @@ describe('batchItemFailures and dead-lettering', () => {
     expect(res.batchItemFailures).toEqual([]);
     const [dl] = deadLetters();
     expect(dl.MessageAttributes!['hc-reason'].StringValue).toMatch(
-      /^launch still failing after 5 receives: job [0-9a-f]{32}: RunTask started no task: attempt 5 \(primary\): RESOURCE:ENI$/);
+      /^launch still failing after 5 receives: job [0-9a-f]{32}: RunTask started no task: attempt 1 \(primary\): RESOURCE:ENI$/);
     expect(dl.MessageAttributes!['hc-receive-count'].StringValue).toBe('5');
-    // the fifth delivery walks the token chain: attempts 1-4 replay, attempt 5 is new
-    expect(runTaskInputs().map((i) => i.tags![2].value)).toEqual(['1', '2', '3', '4', '5']);
+    // the ledger had nothing for the job: one new attempt, whatever the receive count
+    expect(runTaskInputs().map((i) => i.tags![2].value)).toEqual(['1']);
   });
 
   test('when dead-lettering itself fails the record is retried, not lost', async () => {
@@ -256,14 +256,24 @@ describe('batchItemFailures and dead-lettering', () => {
     expect(deadLetters()).toHaveLength(1);
   });
 
-  test('ConflictException (same token, other parameters) means the job already launched: not retried, not relaunched', async () => {
-    const e = new Error('token reused');
-    e.name = 'ConflictException';
+  test('ConflictException with resourceIds (same token, other parameters): the job launched before, its task is recorded', async () => {
+    const e = Object.assign(new Error('token reused'), { name: 'ConflictException', resourceIds: ['arn:aws:ecs:eu-west-1:111122223333:task/jobs/earlier'] });
     ecsMock.on(RunTaskCommand).rejects(e);
     const res = await dispatcher().handle({ Records: [s3Message('m1', [s3Record('a.txt')])] });
     expect(res.batchItemFailures).toEqual([]);
     expect(deadLetters()).toEqual([]);
-    expect(logs.some((l) => l.message === 'job already launched with other parameters')).toBe(true);
+    expect(logs.find((l) => l.message === 'client token used before with other parameters')).toMatchObject({ resourceIds: ['arn:aws:ecs:eu-west-1:111122223333:task/jobs/earlier'] });
+  });
+
+  test('ConflictException without resourceIds: that token started nothing, so the record is retried (the next delivery takes the next token)', async () => {
+    const e = Object.assign(new Error('token reused'), { name: 'ConflictException' });
+    ecsMock.on(RunTaskCommand).rejects(e);
+    const d = dispatcher();
+    const res = await d.handle({ Records: [s3Message('m1', [s3Record('a.txt')])] });
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    ecsMock.on(RunTaskCommand).resolves(launched());
+    expect(await d.handle({ Records: [s3Message('m1', [s3Record('a.txt')], 2)] })).toEqual({ batchItemFailures: [] });
+    expect(runTaskInputs().map((i) => i.tags![2].value)).toEqual(['1', '2']);
   });
 
   test('records from a queue that is not a source are dead-lettered', async () => {
@@ -298,12 +308,12 @@ describe('batchItemFailures and dead-lettering', () => {
 describe('parseConfig', () => {
   test.each([
     [undefined, 'dispatcher config is missing'],
-    ['{"version":1}', 'dispatcher config version 1 is not supported (expected 2)'],
-    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":{},"target":{"kind":"workflow"}}', 'dispatcher config queues must be a list'],
-    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","queues":[],"target":{"kind":"workflow"}}', "dispatcher config has no 'dispatchQueueUrl'"],
-    ['{"version":2,"startedBy":"x","queues":[],"target":{"kind":"workflow"}}', "dispatcher config has no 'deadLetterQueueUrl'"],
-    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":[]}', "dispatcher config has no 'target'"],
-    ['{"version":2,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":[],"target":{"kind":"lambda"}}',
+    ['{"version":1}', 'dispatcher config version 1 is not supported (expected 3)'],
+    ['{"version":3,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":{},"target":{"kind":"workflow"}}', 'dispatcher config queues must be a list'],
+    ['{"version":3,"startedBy":"x","deadLetterQueueUrl":"u","queues":[],"target":{"kind":"workflow"}}', "dispatcher config has no 'dispatchQueueUrl'"],
+    ['{"version":3,"startedBy":"x","queues":[],"target":{"kind":"workflow"}}', "dispatcher config has no 'deadLetterQueueUrl'"],
+    ['{"version":3,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":[]}', "dispatcher config has no 'target'"],
+    ['{"version":3,"startedBy":"x","deadLetterQueueUrl":"u","dispatchQueueUrl":"q","queues":[],"target":{"kind":"lambda"}}',
       "dispatcher config target kind 'lambda' is not supported"],
   ])('%s → %s', (text, message) => {
     expect(() => parseConfig(text)).toThrow(message);

@@ -3,11 +3,15 @@ import { Dispatcher, DispatcherClients } from '../../../src/dispatch/runtime/dis
 import { FargateClients, FargateLauncher } from '../../../src/dispatch/runtime/fargate-launcher';
 import { StartExecution, WorkflowLauncher } from '../../../src/dispatch/runtime/workflow-launcher';
 import { SqsRecord } from '../../../src/internal/runtime/sqs';
+import { inProcessLedger } from '../../harness/fake-dynamo';
 
 export const DISPATCH_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:dispatch';
 export const USER_QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:orders';
 export const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch-dlq';
 export const DISPATCH_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch';
+
+/** The ledger table of the test configs. */
+export const LEDGER = { table: 'jobs', ttlSeconds: 30 * 86400 };
 
 /** Test settings: the bookkeeping config, with the Fargate target's options flattened in (or a workflow). */
 export type TestConfig = Partial<Omit<DispatchConfig, 'target'>> & {
@@ -33,12 +37,13 @@ export function config(overrides: TestConfig = {}, job: Partial<JobLaunchConfig>
       environment: { INPUT_URI: '{{hc:s3.uri}}', KEY: '{{hc:s3.key}}' },
       ...job,
     },
+    ledger: LEDGER,
     ...(claimCheck ? { claimCheck } : {}),
     ...(tracking ? { tracking } : {}),
     ...(maxConcurrentTasks !== undefined ? { maxConcurrentTasks } : {}),
   };
   return {
-    version: 2,
+    version: 3,
     startedBy: 'hc-0123456789abcdef',
     deadLetterQueueUrl: DLQ_URL,
     maxReceiveCount: 5,
@@ -56,12 +61,16 @@ export function fargateTarget(c: DispatchConfig): FargateJobTargetConfig {
   return c.target;
 }
 
-/** A dispatcher with the launcher its config's target needs, as the handlers build it. */
+/**
+ * A dispatcher with the launcher its config's target needs, as the handlers
+ * build it. Without a `ledger` client, the ledger is an in-process fake
+ * DynamoDB table (returned too, to look at).
+ */
 export function dispatcherFor(c: DispatchConfig,
   clients: DispatcherClients & Partial<FargateClients> & { startExecution?: StartExecution }): Dispatcher {
   const launcher = c.target.kind === 'workflow'
     ? new WorkflowLauncher(c.target, clients.startExecution!)
-    : new FargateLauncher(c.target, c.startedBy, clients as FargateClients);
+    : new FargateLauncher(c.target, c.startedBy, { ...clients, ledger: clients.ledger ?? inProcessLedger().ledger } as FargateClients);
   return new Dispatcher(c, launcher, clients);
 }
 

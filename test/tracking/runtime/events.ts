@@ -97,7 +97,7 @@ export function taskStopped(t: StoppedTask = {}) {
 /** A tracker config whose queues live on the fake endpoint at `queueUrl`. */
 export function trackerConfig(queueUrl: (name: string) => string, overrides: Partial<TrackerConfig> = {}): TrackerConfig {
   return {
-    version: 1,
+    version: 2,
     startedBy: STARTED_BY,
     cluster: CLUSTER,
     containerName: 'job',
@@ -106,6 +106,7 @@ export function trackerConfig(queueUrl: (name: string) => string, overrides: Par
     retryAttempts: 2,
     retryableOutcomes: [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START],
     eventBusName: 'default',
+    ledger: { table: 'jobs', ttlSeconds: 30 * 86400 },
     ...overrides,
   };
 }

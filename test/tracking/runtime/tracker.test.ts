@@ -6,6 +6,7 @@ import { JobOutcome } from '../../../src';
 import { TrackerConfig } from '../../../src/contract/tracker-config';
 import { Tracker } from '../../../src/tracking/runtime/tracker';
 import { FakeAws } from '../../harness/fake-aws';
+import { httpLedger } from '../../harness/fake-dynamo';
 
 let fake: FakeAws;
 const logs: any[] = [];
@@ -21,6 +22,7 @@ function tracker(overrides: Partial<TrackerConfig> = {}, extra: { now?: () => nu
     ecs: new ECSClient(common),
     sqs: new SQSClient(common),
     events: new EventBridgeClient(common),
+    ledger: httpLedger(fake.url),
     log: (level, message, fields) => logs.push({ level, message, ...fields }),
     metrics: extra.metrics ?? false,
     now: extra.now,
@@ -55,7 +57,7 @@ describe('the tracker', () => {
     });
     expect(sentTo('dispatch')).toEqual([]);
     expect(sentTo('failed-jobs')).toEqual([{
-      hc: { version: 1, relaunch: { jobId: 'job-1', run: 1, overrides: MAPPED }, attempt: 5, reason: 'redrive of a job that ended INTERRUPTED' },
+      hc: { version: 1, relaunch: { jobId: 'job-1', run: 4, overrides: MAPPED }, attempt: 5, reason: 'redrive of a job that ended INTERRUPTED' },
       failure: {
         jobId: 'job-1',
         outcome: 'INTERRUPTED',

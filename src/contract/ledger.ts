@@ -1,0 +1,86 @@
+/**
+ * The job ledger's item schema: one DynamoDB item per job and dispatcher,
+ * written by the dispatcher (reservations and launches) and the tracker
+ * (outcomes), read by users (README, "What happened to job X?"). Plain
+ * values only.
+ */
+
+/** The partition key attribute: `<dispatcher startedBy>#<job id>`. */
+export const LEDGER_KEY = 'pk';
+
+/** The TTL attribute (epoch seconds): items expire this long after their last write. */
+export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
+
+/** The ledger key of a job launched by a dispatcher. */
+export function ledgerKey(startedBy: string, jobId: string): string {
+  return `${startedBy}#${jobId}`;
+}
+
+/** Where a job stands, as its ledger item's `status` says. */
+export enum JobStatus {
+  /** A launch attempt is reserved; whether it started a task is not known yet. */
+  LAUNCHING = 'LAUNCHING',
+  /** The latest attempt started no task (capacity, parameters changed); the next delivery tries the next token. */
+  LAUNCH_FAILED = 'LAUNCH_FAILED',
+  /** A task runs for the current run. */
+  LAUNCHED = 'LAUNCHED',
+  /** The current run's task stopped with success. */
+  SUCCEEDED = 'SUCCEEDED',
+  /** The current run's task stopped without success and no retry is left. */
+  FAILED = 'FAILED',
+  /** The current run's task stopped without success; the tracker enqueued the next run. */
+  RETRYING = 'RETRYING',
+}
+
+/** Which capacity an attempt used. */
+export type AttemptCapacity = 'primary' | 'on-demand';
+
+/**
+ * Whether the latest reserved attempt started a task: `open` (unknown: its
+ * RunTask call may have started one; only its own token may be tried
+ * again), `failed` (it started none: the next token may be reserved) or
+ * `launched`.
+ */
+export type AttemptState = 'open' | 'failed' | 'launched';
+
+/** One ledger item, as the handlers read and write it. */
+export interface LedgerRecord {
+  readonly pk: string;
+  readonly jobId: string;
+  readonly dispatcher: string;
+  /** The current run (1 = first; each tracker retry or failed-job redrive adds one). */
+  readonly run: number;
+  /** The latest reserved attempt of the job's token chain (its client token is f(family, job id, attempt)). */
+  readonly attempt: number;
+  readonly attemptState: AttemptState;
+  readonly attemptCapacity: AttemptCapacity;
+  /** When the latest attempt was reserved (epoch ms): an open token older than ECS's 24 h is never replayed. */
+  readonly reservedAt: number;
+  /** When the job was first enqueued (epoch ms): HC_ENQUEUED_AT, the same for every delivery of the job. */
+  readonly enqueuedAt?: number;
+  /** Why the latest attempt started no task. */
+  readonly lastFailure?: string;
+  /** The task of the current run. */
+  readonly taskArn?: string;
+  /** Every task the job ran, in order. */
+  readonly tasks: string[];
+  readonly status: JobStatus;
+  /** The outcome of the run `outcomeRun`, from its task `outcomeTask` (the tracker's). */
+  readonly outcome?: string;
+  readonly reason?: string;
+  readonly exitCode?: number;
+  readonly outcomeRun?: number;
+  readonly outcomeTask?: string;
+  /** Tracker steps done for `outcomeTask`: the retry enqueued, the failed-job message sent, the outcome event published. */
+  readonly retrySent?: boolean;
+  readonly failedJobSent?: boolean;
+  readonly eventSent?: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly launchedAt?: string;
+  readonly stoppedAt?: string;
+  readonly expiresAt: number;
+}
+
+/** ECS keeps a client token for up to 24 hours: an open reservation older than this is not replayed. */
+export const TOKEN_REPLAY_WINDOW_MS = 23 * 3600 * 1000;

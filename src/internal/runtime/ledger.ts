@@ -1,0 +1,219 @@
+import { dynamoEndpoint, DynamoError, dynamoTransport, DynamoTransport, marshall, unmarshallItem } from './dynamodb';
+import type { SigningOptions } from './signed-request';
+import type { LedgerConfig } from '../../contract/dispatch-config';
+import { AttemptCapacity, JobStatus, LEDGER_KEY, LEDGER_TTL_ATTRIBUTE, LedgerRecord } from '../../contract/ledger';
+
+/** The ledger of a handler's config, over DynamoDB with the given signing (the ECS client's handler and credentials). */
+export function ledgerStore(config: LedgerConfig, signing: SigningOptions & { region: () => Promise<string> }, endpoint?: string): JobLedgerStore {
+  const transport = dynamoTransport({ ...signing, endpoint: endpoint ? async () => endpoint : dynamoEndpoint(signing.region) });
+  return new JobLedgerStore(transport, config.table, config.ttlSeconds);
+}
+
+/** A reservation of the next attempt of a job's token chain. */
+export interface Reservation {
+  readonly jobId: string;
+  readonly dispatcher: string;
+  readonly run: number;
+  readonly attempt: number;
+  readonly capacity: AttemptCapacity;
+  /** First enqueue of the job (kept from the first reservation on). */
+  readonly enqueuedAt?: number;
+}
+
+/** What recording an outcome found. */
+export type OutcomeRecording =
+  | { readonly kind: 'recorded'; readonly record: LedgerRecord }
+  /** This task's outcome was recorded before: `record` holds it (one outcome per task). */
+  | { readonly kind: 'duplicate'; readonly record: LedgerRecord }
+  /** The job has moved on to a later run, or another task: nothing recorded. */
+  | { readonly kind: 'stale'; readonly record?: LedgerRecord };
+
+/** An outcome the tracker records. */
+export interface Outcome {
+  readonly jobId: string;
+  readonly dispatcher: string;
+  readonly run: number;
+  readonly taskArn: string;
+  readonly outcome: string;
+  readonly reason: string;
+  readonly exitCode?: number;
+  readonly status: JobStatus;
+  readonly stoppedAt?: string;
+}
+
+const isConditionFailure = (e: unknown) => e instanceof DynamoError && e.type === 'ConditionalCheckFailedException';
+
+/**
+ * The job ledger: one DynamoDB item per job (see `src/contract/ledger.ts`),
+ * every write conditional on what the writer read, so that concurrent
+ * deliveries of one job converge instead of racing.
+ */
+export class JobLedgerStore {
+  constructor(
+    private readonly call: DynamoTransport,
+    private readonly table: string,
+    private readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The job's item (strongly consistent), or undefined when the job is new. */
+  public async get(key: string, abortSignal?: AbortSignal): Promise<LedgerRecord | undefined> {
+    const out = await this.call('GetItem', { TableName: this.table, Key: { [LEDGER_KEY]: { S: key } }, ConsistentRead: true }, abortSignal);
+    return unmarshallItem(out.Item) as LedgerRecord | undefined;
+  }
+
+  /**
+   * Reserves the next attempt: for a new job, after a failed attempt, or for
+   * a new run. Conditional on the item being as `base` was read; resolves
+   * false when another delivery changed it first (read again).
+   */
+  public async reserve(key: string, base: LedgerRecord | undefined, next: Reservation, abortSignal?: AbortSignal): Promise<boolean> {
+    const now = this.now();
+    const newRun = base !== undefined && next.run !== base.run;
+    return this.update(key, {
+      set: {
+        jobId: next.jobId,
+        dispatcher: next.dispatcher,
+        run: next.run,
+        attempt: next.attempt,
+        attemptState: 'open',
+        attemptCapacity: next.capacity,
+        reservedAt: now,
+        status: JobStatus.LAUNCHING,
+        updatedAt: new Date(now).toISOString(),
+        [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
+      },
+      setIfMissing: {
+        createdAt: new Date(now).toISOString(),
+        tasks: [],
+        ...(next.enqueuedAt !== undefined ? { enqueuedAt: next.enqueuedAt } : {}),
+      },
+      remove: newRun ? ['taskArn', 'lastFailure', 'launchedAt'] : ['lastFailure'],
+      condition: base
+        ? { expression: '#run = :baseRun AND #attempt = :baseAttempt AND #attemptState = :baseState', values: { baseRun: base.run, baseAttempt: base.attempt, baseState: base.attemptState } }
+        : { expression: `attribute_not_exists(#${LEDGER_KEY})`, values: {} },
+    }, abortSignal);
+  }
+
+  /** Records the task an attempt started (idempotent: a second delivery that got the same task back records nothing). */
+  public async recordLaunch(key: string, run: number, attempt: number, taskArn: string, abortSignal?: AbortSignal): Promise<boolean> {
+    const now = this.now();
+    return this.update(key, {
+      set: {
+        attemptState: 'launched',
+        taskArn,
+        status: JobStatus.LAUNCHED,
+        launchedAt: new Date(now).toISOString(),
+        updatedAt: new Date(now).toISOString(),
+        [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
+      },
+      append: { tasks: [taskArn] },
+      condition: { expression: '#run = :run AND #attempt = :attempt AND #attemptState <> :launched', values: { run, attempt, launched: 'launched' } },
+    }, abortSignal);
+  }
+
+  /** Records that an attempt started no task, so the next delivery may reserve the next token. */
+  public async recordFailure(key: string, run: number, attempt: number, reason: string, abortSignal?: AbortSignal): Promise<boolean> {
+    const now = this.now();
+    return this.update(key, {
+      set: { attemptState: 'failed', lastFailure: reason.slice(0, 1000), status: JobStatus.LAUNCH_FAILED, updatedAt: new Date(now).toISOString() },
+      condition: { expression: '#run = :run AND #attempt = :attempt AND #attemptState = :open', values: { run, attempt, open: 'open' } },
+    }, abortSignal);
+  }
+
+  /**
+   * Records the outcome of the task of run `outcome.run`, once per task: a
+   * second (even disagreeing) stop event of the same task gets the first
+   * outcome back; an event of an older run or another task records nothing.
+   */
+  public async recordOutcome(key: string, outcome: Outcome): Promise<OutcomeRecording> {
+    const now = this.now();
+    const set = {
+      jobId: outcome.jobId,
+      dispatcher: outcome.dispatcher,
+      outcome: outcome.outcome,
+      reason: outcome.reason.slice(0, 1000),
+      outcomeRun: outcome.run,
+      outcomeTask: outcome.taskArn,
+      status: outcome.status,
+      retrySent: false,
+      failedJobSent: false,
+      eventSent: false,
+      updatedAt: new Date(now).toISOString(),
+      [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
+      ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
+      ...(outcome.stoppedAt ? { stoppedAt: outcome.stoppedAt } : {}),
+    };
+    const recorded = await this.update(key, {
+      set,
+      // A task the dispatcher could not record (it stopped first) is the run's task all the same.
+      setIfMissing: { taskArn: outcome.taskArn, run: outcome.run, attempt: 0, attemptState: 'launched', attemptCapacity: 'primary', reservedAt: now, createdAt: set.updatedAt, tasks: [outcome.taskArn] },
+      condition: {
+        expression: `attribute_not_exists(#${LEDGER_KEY}) OR (#run = :run AND (#taskArn = :task OR attribute_not_exists(#taskArn)) `
+          + 'AND (attribute_not_exists(#outcomeTask) OR #outcomeTask <> :task))',
+        values: { run: outcome.run, task: outcome.taskArn },
+      },
+      returnValues: true,
+    });
+    const record = await this.get(key);
+    if (recorded) return { kind: 'recorded', record: record! };
+    if (record && record.outcomeTask === outcome.taskArn) return { kind: 'duplicate', record };
+    return { kind: 'stale', record };
+  }
+
+  /** Marks a tracker step done for the outcome of `taskArn`. */
+  public async markStep(key: string, taskArn: string, step: 'retrySent' | 'failedJobSent' | 'eventSent'): Promise<void> {
+    await this.update(key, {
+      set: { [step]: true, updatedAt: new Date(this.now()).toISOString() },
+      condition: { expression: '#outcomeTask = :task', values: { task: taskArn } },
+    });
+  }
+
+  /** One conditional UpdateItem; resolves false when the condition failed. */
+  private async update(key: string, u: {
+    set: Record<string, unknown>;
+    setIfMissing?: Record<string, unknown>;
+    append?: Record<string, unknown[]>;
+    remove?: string[];
+    condition: { expression: string; values: Record<string, unknown> };
+    returnValues?: boolean;
+  }, abortSignal?: AbortSignal): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const name = (n: string) => {
+      names[`#${n}`] = n;
+      return `#${n}`;
+    };
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(u.set)) {
+      values[`:set_${k}`] = marshall(v);
+      parts.push(`${name(k)} = :set_${k}`);
+    }
+    for (const [k, v] of Object.entries(u.setIfMissing ?? {})) {
+      values[`:ifm_${k}`] = marshall(v);
+      parts.push(`${name(k)} = if_not_exists(${name(k)}, :ifm_${k})`);
+    }
+    for (const [k, v] of Object.entries(u.append ?? {})) {
+      values[`:app_${k}`] = marshall(v);
+      values[':emptyList'] = marshall([]);
+      parts.push(`${name(k)} = list_append(if_not_exists(${name(k)}, :emptyList), :app_${k})`);
+    }
+    for (const n of u.condition.expression.match(/#[A-Za-z]+/g) ?? []) name(n.slice(1));
+    for (const [k, v] of Object.entries(u.condition.values)) values[`:${k}`] = marshall(v);
+    const removes = (u.remove ?? []).filter((r) => !(r in u.set)).map(name);
+    try {
+      await this.call('UpdateItem', {
+        TableName: this.table,
+        Key: { [LEDGER_KEY]: { S: key } },
+        UpdateExpression: `SET ${parts.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: u.condition.expression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }, abortSignal);
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+}
