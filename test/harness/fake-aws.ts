@@ -154,6 +154,10 @@ export class FakeAws {
   public readonly stats = { runTask: 0, launched: 0, replayed: 0, throttled: 0, failedCapacity: 0, http500: 0, dropped: 0, conflicts: 0, invalid: 0 };
   /** Receives every SendMessage (after it is recorded); the queue simulator hooks in here. */
   public onMessage?: (message: SentMessage) => void;
+  /** PutEvents calls to answer with a failed entry (then they succeed again). */
+  public failPutEvents = 0;
+  /** The last event `stopEvent()` made. */
+  public lastStopEvent?: any;
   /** Returns an error code to fail a PutObject with (for example 'InternalError'). */
   public onPutObject?: (path: string) => string | undefined;
 
@@ -185,6 +189,7 @@ export class FakeAws {
   }
 
   public async close(): Promise<void> {
+    if (!this.server.listening) return;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -213,7 +218,7 @@ export class FakeAws {
     if (!task) throw new Error(`no task ${taskArn}`);
     task.stopped = true;
     const name = stop.containerName ?? 'job';
-    return {
+    return this.lastStopEvent = {
       'version': '0',
       'id': `evt-${taskArn.split('/').pop()}`,
       'detail-type': 'ECS Task State Change',
@@ -274,6 +279,9 @@ export class FakeAws {
         this.sendMessage(body, res);
       } else if (target === 'AWSStepFunctions.StartExecution') {
         this.startExecution(body, res);
+      } else if (target === 'AWSEvents.PutEvents' && this.failPutEvents > 0) {
+        this.failPutEvents--;
+        this.json(res, { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'injected' }] }, '1.1');
       } else if (target === 'AWSEvents.PutEvents') {
         for (const e of body.Entries ?? []) this.events.push({ ...e, Detail: JSON.parse(e.Detail) });
         this.json(res, { FailedEntryCount: 0, Entries: (body.Entries ?? []).map((_: unknown, i: number) => ({ EventId: `event-${this.events.length}-${i}` })) }, '1.1');

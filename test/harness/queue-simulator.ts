@@ -91,6 +91,18 @@ export class QueueSimulator {
     return messageId;
   }
 
+  /**
+   * Receives one message by id, as a delivery would (its receive count goes
+   * up, it is hidden for the visibility timeout): for invoking a handler by hand.
+   */
+  public peek(messageId: string): SqsRecord {
+    const m = this.messages.find((x) => x.messageId === messageId && !x.deleted);
+    if (!m) throw new Error(`no message ${messageId} in the queue`);
+    m.receiveCount++;
+    m.visibleAt = Date.now() + (this.options.visibilityTimeoutSeconds ?? 30) * this.msPerSecond;
+    return this.record(m);
+  }
+
   /** Makes every in-flight message visible again at once (a Lambda that timed out mid-batch, seen from the queue). */
   public expireVisibility(): void {
     for (const m of this.messages) if (!m.deleted) m.visibleAt = Math.min(m.visibleAt, Date.now());
@@ -151,6 +163,19 @@ export class QueueSimulator {
     return { ...stats, elapsedMs: Date.now() - started };
   }
 
+  private record(m: Message): SqsRecord {
+    return {
+      messageId: m.messageId,
+      receiptHandle: `rh-${m.messageId}-${m.receiveCount}`,
+      body: m.body,
+      attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentTimestamp) },
+      messageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }])),
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.arn,
+      awsRegion: 'eu-west-1',
+    };
+  }
+
   private receive(max: number): { records: SqsRecord[]; owned: Map<string, Message> } {
     const now = Date.now();
     const owned = new Map<string, Message>();
@@ -167,16 +192,7 @@ export class QueueSimulator {
       m.receiveCount++;
       m.visibleAt = now + (this.options.visibilityTimeoutSeconds ?? 30) * this.msPerSecond;
       owned.set(m.messageId, m);
-      records.push({
-        messageId: m.messageId,
-        receiptHandle: `rh-${m.messageId}-${m.receiveCount}`,
-        body: m.body,
-        attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentTimestamp) },
-        messageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }])),
-        eventSource: 'aws:sqs',
-        eventSourceARN: this.options.arn,
-        awsRegion: 'eu-west-1',
-      });
+      records.push(this.record(m));
     }
     // Deleted messages are dropped so long runs stay small.
     if (this.messages.length > 1000 && this.messages.filter((m) => m.deleted).length > this.messages.length / 2) {

@@ -1,9 +1,10 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { captureLogs, DISPATCHER_BUNDLE, lambdaEnvironment, loadBundle, WORKFLOW_DISPATCHER_BUNDLE } from './bundle-loader';
 import { FakeAws, FakeAwsOptions, SentMessage } from './fake-aws';
 import { QueueSimulator, QueueSimulatorOptions } from './queue-simulator';
 import { DispatchConfig, JobLaunchConfig } from '../../src/contract/dispatch-config';
 import { createClients } from '../../src/dispatch/runtime/clients';
-import { Dispatcher } from '../../src/dispatch/runtime/dispatcher';
+import { Dispatcher, HandleOptions } from '../../src/dispatch/runtime/dispatcher';
 import { FargateLauncher } from '../../src/dispatch/runtime/fargate-launcher';
 import { sfnStartExecution } from '../../src/dispatch/runtime/workflow-launcher';
 import type { LogFn } from '../../src/internal/runtime/log';
@@ -25,6 +26,17 @@ export interface RigOptions {
   readonly requestTimeoutMs?: number;
   /** Start executions of this state machine instead of launching the job. @default - launch the job */
   readonly stateMachineArn?: string;
+  /**
+   * Run the shipped bundle (assets/dispatch/*.lambda/index.js, one fresh
+   * instance per execution environment) instead of the source modules.
+   * Its logs are collected into `logs`. @default false
+   */
+  readonly bundle?: boolean;
+}
+
+/** What the rig invokes: a dispatcher from source, or a shipped bundle. */
+export interface RigInstance {
+  handle(event: SqsEvent, options?: HandleOptions): Promise<BatchResponse>;
 }
 
 /**
@@ -39,13 +51,25 @@ export class Rig {
     return new Rig(await FakeAws.start(options.fake), options);
   }
 
+  /**
+   * A redeploy: a new rig (new execution environments, a changed config)
+   * over the same fakes, queue and dead letters as `previous`.
+   */
+  public static async restart(previous: Rig, options: RigOptions): Promise<Rig> {
+    return new Rig(previous.fake, { ...previous.options, ...options }, previous);
+  }
+
   public readonly config: DispatchConfig;
   public readonly queue: QueueSimulator;
   public readonly deadLetters: SentMessage[] = [];
+  /** Dead letters `redriveDeadLetters()` sent back. */
+  private readonly redriven = new Set<SentMessage>();
   public readonly logs: Array<Record<string, unknown>> = [];
-  private readonly idle: Dispatcher[] = [];
+  private readonly idle: RigInstance[] = [];
+  private readonly sourceInstances: Dispatcher[] = [];
+  private readonly restoreLogs?: () => void;
 
-  private constructor(public readonly fake: FakeAws, options: RigOptions) {
+  private constructor(public readonly fake: FakeAws, private readonly options: RigOptions, previous?: Rig) {
     this.config = baseConfig({
       deadLetterQueueUrl: fake.queueUrl('dispatch-dlq'),
       dispatchQueueUrl: fake.queueUrl('dispatch'),
@@ -53,17 +77,33 @@ export class Rig {
       ...options.config,
       stateMachineArn: options.stateMachineArn,
     }, options.job);
-    this.queue = new QueueSimulator({ arn: DISPATCH_QUEUE, maxReceiveCount: this.config.maxReceiveCount, ...options.queue });
+    this.queue = previous?.queue ?? new QueueSimulator({ arn: DISPATCH_QUEUE, maxReceiveCount: this.config.maxReceiveCount, ...options.queue });
+    if (previous) {
+      this.deadLetters = previous.deadLetters;
+      this.redriven = previous.redriven;
+    }
     fake.onMessage = (m) => {
       if (m.queueUrl === this.config.dispatchQueueUrl) this.queue.send(m.body, { delaySeconds: m.delaySeconds, attributes: m.attributes });
       else if (m.queueUrl === this.config.deadLetterQueueUrl) this.deadLetters.push(m);
     };
     const log: LogFn = (level, message, fields) => this.logs.push({ level, message, ...fields });
+    if (options.bundle) {
+      this.restoreLogs = captureLogs(this.logs);
+      const bundle = this.config.target.kind === 'workflow' ? WORKFLOW_DISPATCHER_BUNDLE : DISPATCHER_BUNDLE;
+      for (let i = 0; i < (options.instances ?? 5); i++) {
+        const handler = loadBundle(bundle, { ...lambdaEnvironment(fake), HC_DISPATCH_CONFIG: JSON.stringify(this.config) });
+        this.idle.push({
+          // The handler keeps 10 s from the Lambda deadline for itself.
+          handle: (event, o) => handler(event, o?.deadline !== undefined ? { getRemainingTimeInMillis: () => o.deadline! - Date.now() + 10_000 } : undefined),
+        });
+      }
+      return;
+    }
     for (let i = 0; i < (options.instances ?? 5); i++) {
       const endpoint = fake.url;
       const common = { region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
       const startExecution = sfnStartExecution(new SFNClient(common));
-      this.idle.push(dispatcherFor(this.config, {
+      const dispatcher = dispatcherFor(this.config, {
         startExecution,
         ...createClients(fargateLedger(this.config), {
           dynamoEndpoint: endpoint,
@@ -78,7 +118,9 @@ export class Rig {
           log,
           metrics: false,
         }),
-      }));
+      });
+      this.sourceInstances.push(dispatcher);
+      this.idle.push(dispatcher);
     }
   }
 
@@ -93,16 +135,28 @@ export class Rig {
     }
   };
 
-  /** A dispatcher instance for direct calls. */
-  public dispatcher(): Dispatcher {
+  /** A dispatcher instance for direct calls (a fresh execution environment's in bundle mode). */
+  public dispatcher(): RigInstance {
     return this.idle[0];
   }
 
-  /** The Fargate launcher of a dispatcher instance, for exact RunTask inputs. */
+  /** The Fargate launcher of a dispatcher instance (source mode), for exact RunTask inputs. */
   public launcher(): FargateLauncher {
-    const launcher = this.idle[0].launcher;
+    const launcher = this.sourceInstances[0]?.launcher;
     if (!(launcher instanceof FargateLauncher)) throw new Error('this rig starts workflows');
     return launcher;
+  }
+
+  /**
+   * Moves the dead letters back to the dispatch queue, body and message
+   * attributes, as an SQS message move task does (each once).
+   */
+  public redriveDeadLetters(): void {
+    for (const m of this.deadLetters) {
+      if (this.redriven.has(m)) continue;
+      this.redriven.add(m);
+      this.queue.send(m.body, { attributes: m.attributes });
+    }
   }
 
   /** Each dead letter's reason, by the message id it came from. */
@@ -111,6 +165,7 @@ export class Rig {
   }
 
   public close(): Promise<void> {
+    this.restoreLogs?.();
     return this.fake.close();
   }
 }

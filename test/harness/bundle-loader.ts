@@ -1,0 +1,68 @@
+import * as fs from 'fs';
+import Module = require('module');
+import * as path from 'path';
+import * as vm from 'vm';
+import type { FakeAws } from './fake-aws';
+
+export const DISPATCHER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'dispatch', 'dispatcher.lambda', 'index.js');
+export const WORKFLOW_DISPATCHER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'dispatch', 'workflow-dispatcher.lambda', 'index.js');
+export const TRACKER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'tracking', 'tracker.lambda', 'index.js');
+
+/** A handler the way Lambda calls it. */
+export type BundledHandler = (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => Promise<any>;
+
+/**
+ * Points every AWS client of a bundle at the fake (the handlers read these
+ * when they call, as in Lambda, where credentials come from the environment).
+ */
+export function lambdaEnvironment(fake: FakeAws): Record<string, string> {
+  return {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'ASIAFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake',
+    AWS_SESSION_TOKEN: 'session',
+    AWS_ENDPOINT_URL_ECS: fake.url,
+    AWS_ENDPOINT_URL_SQS: fake.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: fake.url,
+    AWS_ENDPOINT_URL_SFN: fake.url,
+    AWS_ENDPOINT_URL_DYNAMODB: fake.url,
+  };
+}
+
+/**
+ * Loads a fresh instance of a shipped bundle (a new execution environment:
+ * its config and clients are built at load, from `env`), in this process.
+ * The environment stays set: the SDK reads credentials when it first calls.
+ */
+export function loadBundle(bundle: string, env: Record<string, string>): BundledHandler {
+  Object.assign(process.env, env);
+  // The bundle gets this `process` (under jest, the test's: its env is not the real one).
+  const wrapped = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, process) {${fs.readFileSync(bundle, 'utf8')}\n})`, {
+    filename: bundle,
+    // The SDK's HTTP handler loads node:http lazily, with import().
+    importModuleDynamically: (vm.constants as any).USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const m = { exports: {} as { handler?: BundledHandler } };
+  wrapped(m.exports, Module.createRequire(bundle), m, bundle, path.dirname(bundle), process);
+  if (!m.exports.handler) throw new Error(`${bundle} exports no handler`);
+  return m.exports.handler;
+}
+
+/**
+ * Collects the JSON lines handlers log (structured logs and EMF) while
+ * `fn` runs, instead of printing them.
+ */
+export function captureLogs(into: Array<Record<string, unknown>>): () => void {
+  const original = console.log;
+  console.log = (...args: unknown[]) => {
+    const line = args.map(String).join(' ');
+    try {
+      into.push(JSON.parse(line));
+    } catch {
+      original(...args);
+    }
+  };
+  return () => {
+    console.log = original;
+  };
+}
