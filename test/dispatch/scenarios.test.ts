@@ -45,7 +45,8 @@ const jobIdOf = (key: string) => createHash('sha256').update(`s3|input-bucket|${
 const tasksOf = (r: Rig, key: string) => r.fake.tasks.filter((t) => t.jobId === jobIdOf(key));
 
 /** The shipped tracker, wired to the rig's dispatcher (its retries go to the rig's queue). */
-function tracker(r: Rig, retryAttempts = 2): { handle: BundledHandler; stop: (taskArn: string, stop: { stopCode: string; stoppedReason: string; exitCode?: number }) => Promise<any> } {
+type Stop = { stopCode: string; stoppedReason: string; exitCode?: number };
+function tracker(r: Rig, retryAttempts = 2): { handle: BundledHandler; stop: (taskArn: string, stop: Stop) => Promise<any> } {
   const handle = loadBundle(TRACKER_BUNDLE, {
     ...lambdaEnvironment(r.fake),
     HC_TRACKER_CONFIG: JSON.stringify(trackerConfig((name) => r.fake.queueUrl(name), {
@@ -154,7 +155,8 @@ describe.each(MODELS)('ECS token model: failed tokens %s', (model) => {
   });
 
   test('D7: an SqsSource message dead-lettered by the dispatcher and moved back to the dispatch queue launches as that message', async () => {
-    const r = await rig(model, { config: { queues: [{ arn: r0Dispatch(), dispatchQueue: true }, SOURCE_QUEUE], maxReceiveCount: 2 }, job: SQS_JOB });
+    const queues = [{ arn: r0Dispatch(), dispatchQueue: true }, SOURCE_QUEUE];
+    const r = await rig(model, { config: { queues, maxReceiveCount: 2 }, job: SQS_JOB });
     r.fake.faults.push({ kind: 'capacity', times: 2 });
     await r.dispatcher().handle({ Records: [userMessage('order-1', '{"orderId":"o-1"}', 1)] });
     await r.dispatcher().handle({ Records: [userMessage('order-1', '{"orderId":"o-1"}', 2)] });
@@ -210,14 +212,16 @@ describe.each(MODELS)('ECS token model: failed tokens %s', (model) => {
   });
 
   test('U: an SqsSource queue with a lower maxReceiveCount: the record is dead-lettered with its reason on that queue\'s last receive', async () => {
-    const r = await rig(model, { config: { queues: [{ arn: r0Dispatch(), dispatchQueue: true }, { ...SOURCE_QUEUE, maxReceiveCount: 2 }], maxReceiveCount: 5 }, job: SQS_JOB });
+    const queues = [{ arn: r0Dispatch(), dispatchQueue: true }, { ...SOURCE_QUEUE, maxReceiveCount: 2 }];
+    const r = await rig(model, { config: { queues, maxReceiveCount: 5 }, job: SQS_JOB });
     r.fake.faults.push({ kind: 'capacity', times: 10 });
     expect(await r.dispatcher().handle({ Records: [userMessage('o-1', '{}', 2)] })).toEqual({ batchItemFailures: [] });
     expect(r.deadLetterReasons()['o-1']).toMatch(/^launch still failing after 2 receives/);
   });
 
   test('U: a carried-over SqsSource message goes back as itself (body once, its source and message id as attributes)', async () => {
-    const r = await rig(model, { config: { queues: [{ arn: r0Dispatch(), dispatchQueue: true }, SOURCE_QUEUE], maxConcurrentTasks: 1, maxReceiveCount: 2 }, job: SQS_JOB });
+    const queues = [{ arn: r0Dispatch(), dispatchQueue: true }, SOURCE_QUEUE];
+    const r = await rig(model, { config: { queues, maxConcurrentTasks: 1, maxReceiveCount: 2 }, job: SQS_JOB });
     await r.dispatcher().handle({ Records: [userMessage('first', '{"n":1}', 1)] });
     await r.dispatcher().handle({ Records: [userMessage('second', '{"n":2}', 2)] });
     const carried = r.fake.messages.filter((m) => m.queueUrl === r.config.dispatchQueueUrl);

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import Module = require('module');
+import { createRequire } from 'module';
 import * as path from 'path';
 import * as vm from 'vm';
 import type { FakeAws } from './fake-aws';
@@ -43,7 +43,7 @@ export function loadBundle(bundle: string, env: Record<string, string>): Bundled
     importModuleDynamically: (vm.constants as any).USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const m = { exports: {} as { handler?: BundledHandler } };
-  wrapped(m.exports, Module.createRequire(bundle), m, bundle, path.dirname(bundle), process);
+  wrapped(m.exports, createRequire(bundle), m, bundle, path.dirname(bundle), process);
   if (!m.exports.handler) throw new Error(`${bundle} exports no handler`);
   return m.exports.handler;
 }

@@ -94,7 +94,8 @@ export class Rig {
         const handler = loadBundle(bundle, { ...lambdaEnvironment(fake), HC_DISPATCH_CONFIG: JSON.stringify(this.config) });
         this.idle.push({
           // The handler keeps 10 s from the Lambda deadline for itself.
-          handle: (event, o) => handler(event, o?.deadline !== undefined ? { getRemainingTimeInMillis: () => o.deadline! - Date.now() + 10_000 } : undefined),
+          handle: (event, o) => handler(event,
+            o?.deadline !== undefined ? { getRemainingTimeInMillis: () => o.deadline! - Date.now() + 10_000 } : undefined),
         });
       }
       return;
