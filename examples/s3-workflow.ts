@@ -47,7 +47,7 @@ export class S3WorkflowStack extends Stack {
 
     this.workflow = new JobWorkflow(this, 'Workflow', {
       steps: [
-        WorkflowStep.lambda(validate, { name: 'Validate' }),
+        WorkflowStep.invoke(validate, { name: 'Validate' }),
         WorkflowStep.job(split, {
           name: 'Split',
           environment: {
@@ -56,9 +56,9 @@ export class S3WorkflowStack extends Stack {
             OUTPUT_PREFIX: '$.steps.Validate.result.outputPrefix',
           },
         }),
-        WorkflowStep.lambda(list, { name: 'List parts' }),
-        WorkflowStep.map('$.steps.List_parts.result.items', [WorkflowStep.lambda(count, { name: 'Count lines' })], { name: 'Each part', maxConcurrency: 10 }),
-        WorkflowStep.lambda(summarize, { name: 'Summarize' }),
+        WorkflowStep.invoke(list, { name: 'List parts' }),
+        WorkflowStep.forEach('$.steps.List_parts.result.items', [WorkflowStep.invoke(count, { name: 'Count lines' })], { name: 'Each part', maxConcurrency: 10 }),
+        WorkflowStep.invoke(summarize, { name: 'Summarize' }),
       ],
     });
     // One execution per uploaded object, named after the job id.

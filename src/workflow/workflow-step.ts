@@ -127,8 +127,8 @@ const LAMBDA_ERRORS = [
  * a list, parallel branches, or a chain of steps.
  */
 export class WorkflowStep {
-  /** Invoke a function with the state; its payload goes to `resultPath`. */
-  public static lambda(fn: lambda.IFunction, options: LambdaStepOptions = {}): WorkflowStep {
+  /** Invoke a Lambda function with the state; its payload goes to `resultPath`. */
+  public static invoke(fn: lambda.IFunction, options: LambdaStepOptions = {}): WorkflowStep {
     return new WorkflowStep('lambda', options, { fn });
   }
 
@@ -143,10 +143,10 @@ export class WorkflowStep {
     return new WorkflowStep('job', options, { job });
   }
 
-  /** Run `steps` for every item of the list at `itemsPath`; each iteration gets the item as its state. */
-  public static map(itemsPath: string, steps: WorkflowStep[], options: MapStepOptions = {}): WorkflowStep {
+  /** Run `steps` for every item of the list at `itemsPath` (a Map state); each iteration gets the item as its state. */
+  public static forEach(itemsPath: string, steps: WorkflowStep[], options: MapStepOptions = {}): WorkflowStep {
     if (!itemsPath.startsWith('$')) throw new Error(`itemsPath must be a path into the state (for example '$.steps.list.items'), got '${itemsPath}'`);
-    if (steps.length === 0) throw new Error('a map needs at least one step');
+    if (steps.length === 0) throw new Error('forEach needs at least one step');
     const concurrency = options.maxConcurrency ?? 10;
     if (!Token.isUnresolved(concurrency) && (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 1000)) {
       throw new Error(`maxConcurrency must be a whole number from 0 (no limit) to 1,000, got ${concurrency}`);
