@@ -110,6 +110,8 @@ export interface StepContext {
   /** Catch target of every step; none inside a Map or Parallel (their errors fail the Map or Parallel, which is caught). */
   readonly onError?: sfn.IChainable;
   readonly names: Set<string>;
+  /** Default result paths (`$.steps.<sanitized name>`) taken so far, with the step name that took each. */
+  readonly resultPaths: Map<string, string>;
   /** Whether steps run at the top level (results under `$.steps`) or inside a Map or Parallel (results replace the state). */
   readonly nested?: boolean;
   /** Called for each job step, so the workflow can grant and record (with the markers the step resolves). */
@@ -183,7 +185,16 @@ export class WorkflowStep {
     if (ctx.names.has(name)) throw new Error(`two workflow steps are named '${name}': give each step its own name`);
     ctx.names.add(name);
     // Inside a Map or Parallel the result replaces the state: no ResultPath (the same as '$').
-    const resultPath = this.options.resultPath ?? (ctx.nested ? undefined : `$.steps.${name.replace(/[^A-Za-z0-9_]/g, '_')}`);
+    const defaultPath = ctx.nested ? undefined : `$.steps.${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    if (this.options.resultPath === undefined && defaultPath !== undefined) {
+      const other = ctx.resultPaths.get(defaultPath);
+      if (other !== undefined) {
+        throw new Error(`workflow steps '${other}' and '${name}' would both keep their results under ${defaultPath} `
+          + '(a step name becomes a path with every character other than A-Z a-z 0-9 _ as \'_\'): rename one of them or give it a resultPath');
+      }
+      ctx.resultPaths.set(defaultPath, name);
+    }
+    const resultPath = this.options.resultPath ?? defaultPath;
     const state = this.state(ctx, name, resultPath, index);
     for (const rule of this.options.retry ?? this.defaultRetry()) {
       state.addRetry({
