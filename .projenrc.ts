@@ -69,6 +69,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@^4.1.0',
     // Property-based tests of normalization and input mapping.
     'fast-check@^4.3.0',
+    // Integration tests (test/integ/integ.*.ts): deployable with integ-runner;
+    // CI synthesizes them and compares their snapshots. 2.245.0-alpha.0 is the
+    // newest integ-tests-alpha on the registry (its peer: aws-cdk-lib ^2.245.0).
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
   ],
 
   // Handlers are bundled explicitly below (minified, SDK included), and the
@@ -99,7 +104,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     commandOptions: { fix: false },
   },
 
-  gitignore: ['cdk.out/', '.cdk.staging/', 'bench/results.json'],
+  // integ-runner writes its snapshots and outputs next to the tests; CI
+  // checks the tests' snapshots with jest (test/integ/integ.test.ts) instead.
+  gitignore: ['cdk.out/', '.cdk.staging/', 'bench/results.json', 'test/integ/*.snapshot/', 'test/integ/cdk-integ.out.*/', 'cdk-integ.out.*/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/cdk.json', '/.ci/', '/bench/', '/cdk.out/'] },
 });
 
