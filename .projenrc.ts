@@ -12,6 +12,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
   repositoryUrl: 'https://github.com/cdk-hybrid-compute/cdk-hybrid-compute.git',
   defaultReleaseBranch: 'main',
   keywords: ['cdk', 'aws-cdk', 'ecs', 'fargate', 'lambda', 'sqs', 's3', 'eventbridge', 'dispatcher'],
+  // Until 1.0 the API may change in any minor version.
+  stability: 'experimental',
+
+  // Every jsii language, with the conventional names. `release: false`: no
+  // publishing jobs are generated; `.ci/run` generates the four packages'
+  // code with `jsii-pacmak --code-only` and byte-compiles the Python, so a
+  // name that breaks a language fails CI.
+  publishToPypi: { distName: 'cdk-hybrid-compute', module: 'cdk_hybrid_compute' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkhybridcompute',
+    mavenGroupId: 'io.github.cdk-hybrid-compute',
+    mavenArtifactId: 'cdk-hybrid-compute',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkHybridCompute', packageId: 'CdkHybridCompute' },
+  publishToGo: { moduleName: 'github.com/cdk-hybrid-compute/cdk-hybrid-compute-go', packageName: 'cdkhybridcompute' },
 
   cdkVersion: CDK_VERSION,
   constructsVersion: '10.5.1',
@@ -54,6 +69,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@^4.1.0',
     // Property-based tests of normalization and input mapping.
     'fast-check@^4.3.0',
+    // Integration tests (test/integ/integ.*.ts): deployable with integ-runner;
+    // CI synthesizes them and compares their snapshots. 2.245.0-alpha.0 is the
+    // newest integ-tests-alpha on the registry (its peer: aws-cdk-lib ^2.245.0).
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
   ],
 
   // Handlers are bundled explicitly below (minified, SDK included), and the
@@ -67,6 +87,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 60_000,
       coverageReporters: ['text-summary', 'lcov'],
     },
+    // `test` compares snapshots (`--ci`): a missing, changed or obsolete
+    // snapshot fails, locally and in CI. `npx projen test:update` rewrites them.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
   },
 
   eslintOptions: {
@@ -76,9 +99,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // are outside the jsii compilation, so the project service would not find them.
     projectService: false,
     tsconfigPath: './tsconfig.dev.json',
+    // The build reports lint errors instead of rewriting sources (CI must not
+    // pass on code it changed): `npx projen eslint --fix` fixes them.
+    commandOptions: { fix: false },
   },
 
-  gitignore: ['cdk.out/', '.cdk.staging/', 'bench/results.json'],
+  // integ-runner writes its snapshots and outputs next to the tests; CI
+  // checks the tests' snapshots with jest (test/integ/integ.test.ts) instead.
+  gitignore: ['cdk.out/', '.cdk.staging/', 'bench/results.json', 'test/integ/*.snapshot/', 'test/integ/cdk-integ.out.*/', 'cdk-integ.out.*/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/cdk.json', '/.ci/', '/bench/', '/cdk.out/'] },
 });
 
@@ -140,6 +168,34 @@ project.addTask('bench', {
   ],
 });
 
-new TextFile(project, '.nvmrc', { lines: ['20'] });
+// jsii reports names that break a target language (`lambda` in Python, `map`
+// in Go, …) as warnings, which projen silences: fail on them instead.
+project.compileTask.reset('jsii --fail-on-warnings');
+project.watchTask.reset('jsii -w --fail-on-warnings');
+
+// The versioned package. Without projen's release machinery (`release:
+// false`) projen writes 0.0.0; CHANGELOG.md has a section for this version
+// (test/changelog.test.ts checks it).
+project.package.addVersion('0.1.0');
+
+// `package` builds the npm tarball only: `package-all` would also build the
+// Python, Java, .NET and Go packages, which needs their toolchains.
+// `package:bindings` generates their code without toolchains and
+// byte-compiles the Python (CI runs it: a name that breaks a language fails).
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+project.addTask('package:bindings', {
+  description: 'Generate the Python, Java, .NET and Go packages (code only, no toolchains) into dist/bindings and byte-compile the Python',
+  steps: [
+    { exec: 'rm -rf dist/bindings' },
+    { exec: 'jsii-pacmak --code-only --targets python,java,dotnet,go --outdir dist/bindings' },
+    { exec: 'find dist/bindings/python -name "*.py" -print0 | xargs -0 python3 -m py_compile' },
+    { exec: 'echo "generated: $(find dist/bindings/python -name \"*.py\" | wc -l) Python, $(find dist/bindings/java -name \"*.java\" | wc -l) Java, $(find dist/bindings/dotnet -name \"*.cs\" | wc -l) C#, $(find dist/bindings/go -name \"*.go\" | wc -l) Go files"' },
+  ],
+});
+
+// Development still works on Node.js 20 (minNodeVersion); Node.js 22 is the
+// supported version (20 is past its end of life).
+new TextFile(project, '.nvmrc', { lines: ['22'] });
 
 project.synth();

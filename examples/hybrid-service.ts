@@ -1,4 +1,4 @@
-import { App, Duration, Stack, StackProps, aws_ecs as ecs } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps, aws_ecs as ecs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { exampleFunction } from './example-function';
 import { HybridService } from '../src';
@@ -18,7 +18,7 @@ export class HybridServiceStack extends Stack {
     super(scope, id, props);
 
     this.web = new HybridService(this, 'Web', {
-      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'),
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:1.26.2'),
       containerPort: 80,
       healthCheckPath: '/',
       desiredCount: 2,
@@ -31,6 +31,9 @@ export class HybridServiceStack extends Stack {
         { id: 'Echo', function: routeFunction(this, 'EchoFunction', ECHO), pathPatterns: ['/api/echo', '/api/echo/*'], priority: 20 },
       ],
     });
+
+    new CfnOutput(this, 'LoadBalancerDnsName', { value: this.web.loadBalancer.loadBalancerDnsName, description: 'The load balancer\'s DNS name' });
+    new CfnOutput(this, 'ServiceUrl', { value: `http://${this.web.loadBalancer.loadBalancerDnsName}`, description: 'nginx on /, Lambda on /api/health and /api/echo' });
   }
 }
 

@@ -1,7 +1,9 @@
 import {
-  App, Duration, RemovalPolicy, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns,
+  App, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations,
+  aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { dispatcherOutputs } from './outputs';
 import { FargateJob, JobCapacity, JobDashboard, DispatchTarget, JobDispatcher, JobField, JobTracking, S3Source } from '../src';
 
 /**
@@ -16,6 +18,16 @@ import { FargateJob, JobCapacity, JobDashboard, DispatchTarget, JobDispatcher, J
  * are retried twice, failed jobs wait in a queue for redrive; alarms notify
  * the topic; a dashboard shows it all.
  */
+/** Properties of the S3 examples. */
+export interface S3ExampleProps extends StackProps {
+  /**
+   * Empty the example's buckets when the stack is deleted (a custom
+   * resource), so `cdk destroy` and the integration tests leave nothing.
+   * @default false - buckets with objects make the stack deletion fail
+   */
+  readonly autoDeleteObjects?: boolean;
+}
+
 export class S3ToFargateStack extends Stack {
   public readonly inputBucket: s3.Bucket;
   public readonly resultBucket: s3.Bucket;
@@ -23,23 +35,24 @@ export class S3ToFargateStack extends Stack {
   public readonly dispatcher: JobDispatcher;
   public readonly alarmTopic: sns.Topic;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
+  constructor(scope: Construct, id: string, props: S3ExampleProps = {}) {
     super(scope, id, props);
+    const exampleBucketProps = () => bucketProps(props.autoDeleteObjects);
 
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', secureBucketProps());
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', exampleBucketProps());
     this.inputBucket = new s3.Bucket(this, 'Input', {
-      ...secureBucketProps(),
+      ...exampleBucketProps(),
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'input/',
     });
     this.resultBucket = new s3.Bucket(this, 'Results', {
-      ...secureBucketProps(),
+      ...exampleBucketProps(),
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'results/',
     });
 
     this.job = new FargateJob(this, 'CountJob', {
-      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-cli/aws-cli:latest'),
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-cli/aws-cli:2.15.0'),
       entryPoint: ['/bin/sh', '-c'],
       command: [
         'set -eu; aws s3 cp "$INPUT_URI" /tmp/input; '
@@ -70,7 +83,13 @@ export class S3ToFargateStack extends Stack {
       timeout: Duration.minutes(1),
       alarmTopic: this.alarmTopic,
     });
-    new JobDashboard(this, 'Dashboard', { dispatcher: this.dispatcher });
+    const dashboard = new JobDashboard(this, 'Dashboard', { dispatcher: this.dispatcher });
+
+    new CfnOutput(this, 'InputBucketName', { value: this.inputBucket.bucketName, description: 'Upload objects under incoming/ to start jobs' });
+    new CfnOutput(this, 'ResultBucketName', { value: this.resultBucket.bucketName, description: 'Each job writes results/<key>.txt here' });
+    new CfnOutput(this, 'JobLogGroupName', { value: this.job.logGroup.logGroupName, description: 'The job containers\' logs' });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName, description: 'The CloudWatch dashboard of the dispatcher and its jobs' });
+    dispatcherOutputs(this, this.dispatcher);
 
     const why = 'The job reads whichever object was uploaded to the input bucket and writes its result under results/ of the result bucket: object keys are unknown at deploy time.';
     Validations.of(this.job.taskRole).acknowledge(
@@ -87,13 +106,18 @@ export class S3ToFargateStack extends Stack {
 
 /** The bucket settings of the example (also used by the synth benchmark's baseline stack). */
 export function secureBucketProps(): s3.BucketProps {
+  return bucketProps(false);
+}
+
+/** The bucket settings of the S3 examples. */
+export function bucketProps(autoDeleteObjects = false): s3.BucketProps {
   return {
     encryption: s3.BucketEncryption.S3_MANAGED,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     versioned: false,
     removalPolicy: RemovalPolicy.DESTROY,
-    autoDeleteObjects: false,
+    autoDeleteObjects,
     lifecycleRules: [{ expiration: Duration.days(30) }],
   };
 }

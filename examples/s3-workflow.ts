@@ -1,7 +1,8 @@
-import { App, Stack, StackProps, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { exampleFunction } from './example-function';
-import { secureBucketProps } from './s3-to-fargate';
+import { dispatcherOutputs } from './outputs';
+import { bucketProps, S3ExampleProps } from './s3-to-fargate';
 import { DispatchTarget, FargateJob, JobDispatcher, JobWorkflow, S3Source, WorkflowStep } from '../src';
 
 /**
@@ -13,18 +14,20 @@ import { DispatchTarget, FargateJob, JobDispatcher, JobWorkflow, S3Source, Workf
 export class S3WorkflowStack extends Stack {
   public readonly workflow: JobWorkflow;
   public readonly starter: JobDispatcher;
+  public readonly inputBucket: s3.Bucket;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
+  constructor(scope: Construct, id: string, props: S3ExampleProps = {}) {
     super(scope, id, props);
+    const exampleBucketProps = () => bucketProps(props.autoDeleteObjects);
 
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', secureBucketProps());
-    const input = new s3.Bucket(this, 'Input', { ...secureBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'input/' });
-    const parts = new s3.Bucket(this, 'Parts', { ...secureBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'parts/' });
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', exampleBucketProps());
+    const input = this.inputBucket = new s3.Bucket(this, 'Input', { ...exampleBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'input/' });
+    const parts = new s3.Bucket(this, 'Parts', { ...exampleBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'parts/' });
     const summaryKey = new kms.Key(this, 'SummaryKey', { enableKeyRotation: true, description: 'Encrypts the summary topic' });
     const summaries = new sns.Topic(this, 'Summaries', { masterKey: summaryKey, enforceSSL: true });
 
     const split = new FargateJob(this, 'SplitJob', {
-      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-cli/aws-cli:latest'),
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-cli/aws-cli:2.15.0'),
       entryPoint: ['/bin/sh', '-c'],
       command: [
         'set -eu; mkdir -p /tmp/parts; aws s3 cp "s3://$INPUT_BUCKET/$INPUT_KEY" /tmp/input; '
@@ -47,7 +50,7 @@ export class S3WorkflowStack extends Stack {
 
     this.workflow = new JobWorkflow(this, 'Workflow', {
       steps: [
-        WorkflowStep.lambda(validate, { name: 'Validate' }),
+        WorkflowStep.invoke(validate, { name: 'Validate' }),
         WorkflowStep.job(split, {
           name: 'Split',
           environment: {
@@ -56,9 +59,9 @@ export class S3WorkflowStack extends Stack {
             OUTPUT_PREFIX: '$.steps.Validate.result.outputPrefix',
           },
         }),
-        WorkflowStep.lambda(list, { name: 'List parts' }),
-        WorkflowStep.map('$.steps.List_parts.result.items', [WorkflowStep.lambda(count, { name: 'Count lines' })], { name: 'Each part', maxConcurrency: 10 }),
-        WorkflowStep.lambda(summarize, { name: 'Summarize' }),
+        WorkflowStep.invoke(list, { name: 'List parts' }),
+        WorkflowStep.forEach('$.steps.List_parts.result.items', [WorkflowStep.invoke(count, { name: 'Count lines' })], { name: 'Each part', maxConcurrency: 10 }),
+        WorkflowStep.invoke(summarize, { name: 'Summarize' }),
       ],
     });
     // One execution per uploaded object, named after the job id.
@@ -66,6 +69,12 @@ export class S3WorkflowStack extends Stack {
       target: DispatchTarget.workflow(this.workflow),
       sources: [new S3Source(input, { prefix: 'incoming/' })],
     });
+
+    new CfnOutput(this, 'InputBucketName', { value: input.bucketName, description: 'Upload .csv or .txt objects under incoming/ to start executions' });
+    new CfnOutput(this, 'PartsBucketName', { value: parts.bucketName, description: 'The Split job writes parts/<job id>/ here' });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn, description: 'The workflow: one execution per uploaded object' });
+    new CfnOutput(this, 'SummaryTopicArn', { value: summaries.topicArn, description: 'Subscribe to get each execution\'s summary' });
+    dispatcherOutputs(this, this.starter);
 
     const why = 'The job and functions read whichever object was uploaded, and the parts the job writes under parts/: object keys are unknown at deploy time.';
     for (const principal of [split.taskRole, list.role!, count.role!]) {

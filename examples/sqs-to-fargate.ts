@@ -1,5 +1,6 @@
-import { App, Duration, Stack, StackProps, Validations, aws_ecs as ecs, aws_sqs as sqs } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_ecs as ecs, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { dispatcherOutputs } from './outputs';
 import { FargateJob, DispatchTarget, JobDispatcher, JobField, SqsSource } from '../src';
 
 /**
@@ -9,6 +10,7 @@ import { FargateJob, DispatchTarget, JobDispatcher, JobField, SqsSource } from '
  */
 export class SqsToFargateStack extends Stack {
   public readonly ordersQueue: sqs.Queue;
+  public readonly job: FargateJob;
   public readonly dispatcher: JobDispatcher;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
@@ -30,8 +32,8 @@ export class SqsToFargateStack extends Stack {
       deadLetterQueue: { queue: ordersDlq, maxReceiveCount: 5 },
     });
 
-    const job = new FargateJob(this, 'OrderJob', {
-      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:stable'),
+    const job = this.job = new FargateJob(this, 'OrderJob', {
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1.36.1'),
       command: ['sh', '-c', 'echo "processing order $ORDER_ID: $ORDER"'],
       environment: {
         ORDER_ID: JobField.fromPath('$.orderId'),
@@ -43,6 +45,10 @@ export class SqsToFargateStack extends Stack {
       target: DispatchTarget.fargateJob(job),
       sources: [new SqsSource(this.ordersQueue, { jobId: JobField.fromPath('$.orderId') })],
     });
+
+    new CfnOutput(this, 'OrdersQueueUrl', { value: this.ordersQueue.queueUrl, description: 'Send {"orderId": "..."} messages here to start jobs' });
+    new CfnOutput(this, 'JobLogGroupName', { value: job.logGroup.logGroupName, description: 'The job containers\' logs' });
+    dispatcherOutputs(this, this.dispatcher);
   }
 }
 

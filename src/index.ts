@@ -18,4 +18,5 @@ export * from './tracking/job-tracker';
 export * from './monitoring/job-dashboard';
 export * from './workflow/workflow-step';
 export * from './workflow/job-workflow';
+export * from './workflow/workflow-input';
 export * from './testing/snapshot-normalizer';

@@ -82,10 +82,10 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
     const bucket = new s3.Bucket(stack, 'Input', { enforceSSL: true, serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }) });
     const workflow = new JobWorkflow(stack, 'Workflow', {
       steps: [
-        WorkflowStep.lambda(fn, { name: 'Check' }),
+        WorkflowStep.invoke(fn, { name: 'Check' }),
         WorkflowStep.job(job, { name: 'Run' }),
         WorkflowStep.job(job, { name: 'Approve', integration: JobIntegration.TASK_TOKEN }),
-        WorkflowStep.map('$.items', [WorkflowStep.lambda(fn, { name: 'Item' })], { name: 'Each' }),
+        WorkflowStep.forEach('$.items', [WorkflowStep.invoke(fn, { name: 'Item' })], { name: 'Each' }),
       ],
     });
     new JobDispatcher(stack, 'Starter', { target: DispatchTarget.workflow(workflow), sources: [new S3Source(bucket)] });

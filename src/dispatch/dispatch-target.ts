@@ -74,6 +74,8 @@ export interface DispatchTargetBinding {
   config(): TargetConfig;
   /** Synth errors: markers the sources of the dispatcher cannot resolve, and the like. */
   validate(sourceTypes: JobSourceType[], hasSources: boolean): string[];
+  /** The templates with `JobField` markers the target resolves per job: [where, template]. */
+  fieldTemplates(): Array<[string, string]>;
 }
 
 /**
@@ -195,11 +197,9 @@ class FargateJobTarget extends DispatchTarget {
         ...(tracker ? { tracking: true as const } : {}),
         ...(cap !== undefined ? { maxConcurrentTasks: cap } : {}),
       }),
+      fieldTemplates: () => jobTemplates(job),
       validate: (sourceTypes, hasSources) => {
-        const templates: Array<[string, string]> = [
-          ...Object.entries(job.launchEnvironment).map(([k, v]) => [`environment variable ${k} of ${job.node.path}`, v] as [string, string]),
-          ...(job.launchCommand ?? []).map((c, i) => [`command entry ${i} of ${job.node.path}`, c] as [string, string]),
-        ];
+        const templates = jobTemplates(job);
         const errors: string[] = [];
         if (!claimCheck && templates.some(([, t]) => fieldsIn(t).includes(PAYLOAD_URI_FIELD))) {
           errors.push(`the job ${job.node.path} uses JobField.payloadUri(), but the claim check of ${host.path} is disabled: `
@@ -230,12 +230,34 @@ class WorkflowTarget extends DispatchTarget {
     return {
       wildcards: [],
       config: () => ({ kind: 'workflow', stateMachineArn: this.workflow.stateMachine.stateMachineArn }),
+      fieldTemplates: () => this.fieldTemplates(),
       // The job steps of a JobWorkflow resolve markers from the execution input: the sources must produce them.
-      validate: (sourceTypes, hasSources) => hasSources && this.workflow instanceof JobWorkflow
-        ? unresolvableFields(this.workflow._jobFieldUses.map((u) => [u.where, u.template] as [string, string]), sourceTypes, host.path)
-        : [],
+      validate: (sourceTypes, hasSources) => hasSources ? unresolvableFields(this.fieldTemplates(), sourceTypes, host.path) : [],
     };
   }
+
+  private fieldTemplates(): Array<[string, string]> {
+    return this.workflow instanceof JobWorkflow ? this.workflow._jobFieldUses.map((u) => [u.where, u.template] as [string, string]) : [];
+  }
+}
+
+function jobTemplates(job: IFargateJob): Array<[string, string]> {
+  return [
+    ...Object.entries(job.launchEnvironment).map(([k, v]) => [`environment variable ${k} of ${job.node.path}`, v] as [string, string]),
+    ...(job.launchCommand ?? []).map((c, i) => [`command entry ${i} of ${job.node.path}`, c] as [string, string]),
+  ];
+}
+
+/**
+ * The markers in `templates` that only some source types produce (`s3.key`,
+ * `sqs.body`, …), with where they are used: what cannot be checked while a
+ * dispatcher has no sources.
+ */
+export function sourceSpecificFields(templates: Array<[string, string]>): string[] {
+  const all = FIELD_SOURCES['job.id'];
+  return templates.flatMap(([where, template]) => fieldsIn(template)
+    .filter((field) => FIELD_SOURCES[field] !== undefined && FIELD_SOURCES[field].length < all.length)
+    .map((field) => `'${field}' in ${where}`));
 }
 
 /** Every marker must be resolvable for the source types the dispatcher's sources produce. */

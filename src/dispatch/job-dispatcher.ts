@@ -1,13 +1,14 @@
 import {
   Duration, Lazy, aws_cloudwatch as cloudwatch, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3,
-  aws_sns as sns, aws_sqs as sqs, Stack, Token,
+  Annotations, aws_sns as sns, aws_sqs as sqs, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DispatchTarget, DispatchTargetBinding, unresolvableFields } from './dispatch-target';
+import { DispatchTarget, DispatchTargetBinding, sourceSpecificFields, unresolvableFields } from './dispatch-target';
 import { IJobDispatcher, IJobSource, JobSourceType } from './job-source';
 import { DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from '../contract/dispatch-config';
-import { DISPATCH_CONFIG_ENV, METRIC_NAMESPACE, NAME_PREFIX } from '../contract/names';
+import { DISPATCH_CONFIG_ENV, METRIC_NAMESPACE, NAME_PREFIX, warningId } from '../contract/names';
 import { AlarmFactory } from '../internal/alarms';
+import { constructError, withPath } from '../internal/errors';
 import { HandlerFunction } from '../internal/handler-function';
 import { acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
 import { queueWithDeadLetter } from '../internal/secure-queue';
@@ -154,6 +155,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   private readonly timeout: Duration;
   private readonly maxReceiveCount: number;
   private readonly launchConcurrency: number;
+  private warnedWithoutSources = false;
 
   constructor(scope: Construct, id: string, props: JobDispatcherProps) {
     super(scope, id);
@@ -167,7 +169,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     this.timeout = timeout;
     this.maxReceiveCount = maxReceiveCount;
     this.launchConcurrency = props.launchConcurrency ?? 10;
-    validate(props, timeout, maxReceiveCount, this.launchConcurrency);
+    withPath(this, () => validate(props, timeout, maxReceiveCount, this.launchConcurrency));
 
     const queues = queueWithDeadLetter(this, {
       visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(timeout.toSeconds() * 6),
@@ -217,12 +219,12 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   /** Binds another source of events. */
   public addSource(source: IJobSource): void {
     const scope = new Construct(this, `Source${this._sources.length}`);
-    const config = source.bind(scope, this);
+    const config = withPath(this, () => source.bind(scope, this));
     if (config.queue) {
       if (this.queueConfigs.some((q) => q.arn === config.queue!.queueArn)) {
         throw new Error(`queue ${config.queue.node.path} is already a source of ${this.node.path}`);
       }
-      checkSourceVisibility(config.queue, this.timeout);
+      withPath(this, () => checkSourceVisibility(config.queue!, this.timeout));
       this.consume(config.queue, {
         arn: config.queue.queueArn,
         dispatchQueue: false,
@@ -273,7 +275,7 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
   private createAlarms(props: JobDispatcherProps): cloudwatch.Alarm[] {
     const rate = props.failureRateAlarmThreshold ?? 0.1;
     if (!Token.isUnresolved(rate) && (rate <= 0 || rate > 1)) {
-      throw new Error(`failureRateAlarmThreshold must be above 0 and at most 1, got ${rate}`);
+      throw constructError(this, `failureRateAlarmThreshold must be above 0 and at most 1, got ${rate}`);
     }
     const age = props.oldestRecordAlarmThreshold ?? Duration.minutes(15);
     const alarms = new AlarmFactory(new Construct(this, 'Alarms'), this, props.alarmTopic);
@@ -328,6 +330,18 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     const sourceTypes = [...this.sourceTypes];
     const hasSources = this._sources.length > 0;
     const jobIds = this.queueConfigs.filter((q) => q.jobId).map((q) => ['an SqsSource jobId', q.jobId!] as [string, string]);
+    if (!hasSources) {
+      // Events sent into the dispatch queue by hand can be of any source type:
+      // source-specific fields cannot be checked, and jobs without them are dead-lettered.
+      const unchecked = sourceSpecificFields(this.binding.fieldTemplates());
+      if (unchecked.length > 0 && !this.warnedWithoutSources) {
+        this.warnedWithoutSources = true;
+        Annotations.of(this).addWarningV2(warningId('job-dispatcher', 'fieldsWithoutSources'),
+          `${this.node.path} has no sources, so the job fields its target uses cannot be checked at synth (${unchecked.join(', ')}): `
+          + 'a job whose event does not carry a field is dead-lettered. Add the sources (sources or addSource()) that produce them; '
+          + 'if you send events into the dispatch queue yourself, make sure they are of the matching kind');
+      }
+    }
     return [
       ...this.binding.validate(sourceTypes, hasSources),
       ...(hasSources ? unresolvableFields(jobIds, sourceTypes, this.node.path) : []),

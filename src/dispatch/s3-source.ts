@@ -41,15 +41,65 @@ export class S3Source implements IJobSource {
     }
   }
 
-  public bind(_scope: Construct, dispatcher: IJobDispatcher): JobSourceConfig {
+  public bind(scope: Construct, dispatcher: IJobDispatcher): JobSourceConfig {
     const filter: s3.NotificationKeyFilter = { prefix: this.props.prefix, suffix: this.props.suffix };
     const filters = filter.prefix !== undefined || filter.suffix !== undefined ? [filter] : [];
-    for (const event of this.props.events ?? [s3.EventType.OBJECT_CREATED]) {
+    const events = this.props.events ?? [s3.EventType.OBJECT_CREATED];
+    checkOverlap(this.bucket, { owner: scope.node.path, events, prefix: filter.prefix, suffix: filter.suffix });
+    for (const event of events) {
       this.bucket.addEventNotification(event, new s3n.SqsDestination(dispatcher.queue), ...filters);
     }
     acknowledgeNotificationsHandler(Stack.of(this.bucket));
     return { sourceTypes: [JobSourceType.S3] };
   }
+}
+
+/** A notification configuration an `S3Source` added to a bucket. */
+interface BucketNotification {
+  /** The path of the source's scope under its dispatcher. */
+  readonly owner: string;
+  readonly events: s3.EventType[];
+  readonly prefix?: string;
+  readonly suffix?: string;
+}
+
+/** The notifications the sources of this library added, per bucket (construct). */
+const NOTIFICATIONS = new WeakMap<s3.IBucket, BucketNotification[]>();
+
+/**
+ * S3 rejects a notification configuration that overlaps another one on the
+ * same bucket, whatever their destinations, when the deployment runs. Two
+ * configurations overlap when their event types intersect
+ * (`s3:ObjectCreated:*` includes `s3:ObjectCreated:Put`), their prefixes
+ * overlap (one is a prefix of the other; none is the empty prefix) and their
+ * suffixes overlap (one is a suffix of the other). Fail at synth instead.
+ */
+function checkOverlap(bucket: s3.IBucket, added: BucketNotification): void {
+  const existing = NOTIFICATIONS.get(bucket) ?? [];
+  const shared = (a: s3.EventType, b: s3.EventType) => a === b || (a.endsWith(':*') && b.startsWith(a.slice(0, -1))) || (b.endsWith(':*') && a.startsWith(b.slice(0, -1)));
+  const unresolved = [added.prefix, added.suffix].some((v) => v !== undefined && Token.isUnresolved(v));
+  const candidates = [...existing, added];
+  for (let i = 0; i < added.events.length; i++) {
+    for (let j = i + 1; j < added.events.length; j++) {
+      if (shared(added.events[i], added.events[j])) {
+        throw new Error(`the S3Source on ${bucket.node.path} lists the overlapping events ${added.events[i]} and ${added.events[j]}: `
+          + 'S3 rejects overlapping notification configurations at deploy; keep only the broader one');
+      }
+    }
+  }
+  for (const other of unresolved ? [] : candidates.slice(0, -1)) {
+    if ([other.prefix, other.suffix].some((v) => v !== undefined && Token.isUnresolved(v))) continue;
+    const events = added.events.filter((e) => other.events.some((o) => shared(e, o)));
+    const prefixes = (other.prefix ?? '').startsWith(added.prefix ?? '') || (added.prefix ?? '').startsWith(other.prefix ?? '');
+    const suffixes = (other.suffix ?? '').endsWith(added.suffix ?? '') || (added.suffix ?? '').endsWith(other.suffix ?? '');
+    if (events.length > 0 && prefixes && suffixes) {
+      throw new Error(`the S3Source on ${bucket.node.path} (prefix '${added.prefix ?? ''}', suffix '${added.suffix ?? ''}', ${events.join(', ')}) overlaps `
+        + `the notifications of ${other.owner} (prefix '${other.prefix ?? ''}', suffix '${other.suffix ?? ''}'): S3 rejects overlapping `
+        + 'notification configurations on one bucket at deploy. Use prefixes (or suffixes) where neither is the start (end) of the other, '
+        + 'different event types, or one dispatcher for both');
+    }
+  }
+  NOTIFICATIONS.set(bucket, candidates);
 }
 
 /**

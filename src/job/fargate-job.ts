@@ -7,6 +7,7 @@ import { grantAll, launchPermissions, tagOnLaunchPermission } from './grants';
 import { JobCapacity } from './job-capacity';
 import { JobField } from './job-field';
 import { warningId } from '../contract/names';
+import { constructError, withPath } from '../internal/errors';
 import { clusterFor } from '../network/default-cluster';
 
 /** A containerized unit of work that runs once per job on Fargate. */
@@ -197,18 +198,18 @@ export class FargateJob extends Construct implements IFargateJob {
     const cpu = props.cpu ?? 256;
     const memoryLimitMiB = props.memoryLimitMiB ?? 512;
     if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memoryLimitMiB)) {
-      validateFargateSize(cpu, memoryLimitMiB);
+      withPath(this, () => validateFargateSize(cpu, memoryLimitMiB));
     }
     const storage = props.ephemeralStorageGiB;
     if (storage !== undefined && !Token.isUnresolved(storage) && (storage < 21 || storage > 200 || !Number.isInteger(storage))) {
-      throw new Error(`ephemeralStorageGiB must be a whole number from 21 to 200, got ${storage}`);
+      throw constructError(this, `ephemeralStorageGiB must be a whole number from 21 to 200, got ${storage}`);
     }
     this.containerName = props.containerName ?? 'job';
-    rejectMarkers('containerName', this.containerName);
-    rejectMarkers('family', props.family);
-    rejectMarkers('entryPoint', ...(props.entryPoint ?? []));
+    rejectMarkers(this, 'containerName', this.containerName);
+    rejectMarkers(this, 'family', props.family);
+    rejectMarkers(this, 'entryPoint', ...(props.entryPoint ?? []));
     for (const name of Object.keys(props.environment ?? {})) {
-      rejectMarkers(`the name of environment variable '${name}'`, name);
+      rejectMarkers(this, `the name of environment variable '${name}'`, name);
     }
 
     const environment = props.environment ?? {};
@@ -227,6 +228,10 @@ export class FargateJob extends Construct implements IFargateJob {
       Annotations.of(this).addWarningV2(warningId('fargate-job', 'capacityProviders'),
         `the capacity of ${this.node.path} uses capacity providers (${this.capacity.strategy.map((s) => s.capacityProvider).join(', ')}): `
         + 'make sure the cluster you passed has them associated (ecs.Cluster enableFargateCapacityProviders), or RunTask fails');
+    }
+    if (props.cluster && props.vpc) {
+      Annotations.of(this).addWarningV2(warningId('fargate-job', 'vpcWithCluster'),
+        `${this.node.path}: vpc is ignored because cluster is given (the job runs in the cluster's VPC): drop vpc, or drop cluster to get a new cluster in vpc`);
     }
     this.cluster = clusterFor(this, props.cluster, props.vpc);
 
@@ -268,7 +273,7 @@ export class FargateJob extends Construct implements IFargateJob {
       secrets: props.secrets,
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'job', logGroup: this.logGroup }),
     });
-    rejectMarkers('image', this.container.imageName);
+    rejectMarkers(this, 'image', this.container.imageName);
 
     const vpc = this.cluster.vpc;
     this.subnetIds = vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
@@ -281,7 +286,7 @@ export class FargateJob extends Construct implements IFargateJob {
       allowAllOutbound: true,
     })];
     if (this.securityGroups.length === 0 || this.securityGroups.length > 5) {
-      throw new Error(`a Fargate task takes 1 to 5 security groups, got ${this.securityGroups.length}`);
+      throw constructError(this, `a Fargate task takes 1 to 5 security groups, got ${this.securityGroups.length}`);
     }
     this.connections = new ec2.Connections({ securityGroups: this.securityGroups });
   }
@@ -291,10 +296,10 @@ export class FargateJob extends Construct implements IFargateJob {
   }
 }
 
-function rejectMarkers(what: string, ...values: Array<string | undefined>): void {
+function rejectMarkers(scope: Construct, what: string, ...values: Array<string | undefined>): void {
   for (const value of values) {
     if (value !== undefined && !Token.isUnresolved(value) && JobField.containsField(value)) {
-      throw new Error(`JobField markers cannot be used in ${what} ('${value}'): they only resolve in environment values and command entries`);
+      throw constructError(scope, `JobField markers cannot be used in ${what} ('${value}'): they only resolve in environment values and command entries`);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { aws_ec2 as ec2, aws_logs as logs, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { constructError } from '../internal/errors';
 
 /** Properties of a `JobVpc`. */
 export interface JobVpcProps {
@@ -40,10 +41,10 @@ export class JobVpc extends Construct {
     const maxAzs = props.maxAzs ?? 2;
     const natGateways = props.natGateways ?? 1;
     if (maxAzs < 1) {
-      throw new Error(`maxAzs must be at least 1, got ${maxAzs}`);
+      throw constructError(this, `maxAzs must be at least 1, got ${maxAzs}`);
     }
     if (natGateways < 1 || natGateways > maxAzs) {
-      throw new Error(`natGateways must be between 1 and maxAzs (${maxAzs}) so private subnets have egress, got ${natGateways}`);
+      throw constructError(this, `natGateways must be between 1 and maxAzs (${maxAzs}) so private subnets have egress, got ${natGateways}`);
     }
     this.vpc = new ec2.Vpc(this, 'Resource', {
       maxAzs,

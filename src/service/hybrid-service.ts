@@ -1,3 +1,4 @@
+import * as net from 'net';
 import {
   Annotations, ArnFormat, Duration, aws_certificatemanager as acm, aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_ecs as ecs,
   aws_elasticloadbalancingv2 as elbv2, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3, aws_sns as sns, aws_wafv2 as wafv2,
@@ -7,6 +8,7 @@ import { aws_wafv2 as wafv2Refs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
 import { warningId } from '../contract/names';
 import { AlarmFactory } from '../internal/alarms';
+import { constructError, withPath } from '../internal/errors';
 import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
 import { secureBucket } from '../internal/secure-bucket';
 import { validateFargateSize } from '../job/fargate-sizes';
@@ -238,6 +240,26 @@ export interface HybridServiceProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** Whether two lists hold the same values (in any order, ignoring case for hosts is left to ALB: exact here). */
+function sameValues(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  const left = new Set(a ?? []);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((v) => right.has(v));
+}
+
+/**
+ * An IPv4 or IPv6 address with a prefix length in its range (10.0.0.0/8,
+ * 2001:db8::/32). IPv6 in hexadecimal groups only: no zone id, no embedded
+ * IPv4 (`ec2.Peer.ipv6` rejects it).
+ */
+function isCidr(cidr: string): boolean {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
+  if (!m) return false;
+  const version = net.isIP(m[1]);
+  const prefix = Number(m[2]);
+  return (version === 4 && prefix <= 32) || (version === 6 && /^[0-9a-fA-F:]+$/.test(m[1]) && prefix <= 128);
+}
+
 const PATH_PATTERN = /^[A-Za-z0-9_\-.$/~"'@:+&*?]{1,128}$/;
 const HOST_HEADER = /^[A-Za-z0-9\-.*?]{1,128}$/;
 
@@ -267,45 +289,54 @@ export class HybridService extends Construct implements ec2.IConnectable {
   /** Alarms on target 5xx rate and unhealthy hosts. */
   public readonly alarms: cloudwatch.Alarm[];
 
-  private readonly priorities = new Map<number, string>();
+  private readonly routes: Array<LambdaRouteOptions & { readonly id: string }> = [];
 
   constructor(scope: Construct, id: string, props: HybridServiceProps) {
     super(scope, id);
     const cpu = props.cpu ?? 256;
     const memoryLimitMiB = props.memoryLimitMiB ?? 512;
-    if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memoryLimitMiB)) validateFargateSize(cpu, memoryLimitMiB);
+    if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memoryLimitMiB)) withPath(this, () => validateFargateSize(cpu, memoryLimitMiB));
     const containerPort = props.containerPort ?? 8080;
     if (!Token.isUnresolved(containerPort) && (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535)) {
-      throw new Error(`containerPort must be a whole number from 1 to 65,535, got ${containerPort}`);
+      throw constructError(this, `containerPort must be a whole number from 1 to 65,535, got ${containerPort}`);
     }
     this.protocol = props.protocol ?? (props.certificate ? ServiceProtocol.HTTPS : ServiceProtocol.HTTP);
     if (this.protocol === ServiceProtocol.HTTPS && !props.certificate) {
-      throw new Error('protocol is HTTPS but no certificate was given: pass certificate (an ACM certificate for the service\'s domain)');
+      throw constructError(this, 'protocol is HTTPS but no certificate was given: pass certificate (an ACM certificate for the service\'s domain)');
     }
     if (this.protocol === ServiceProtocol.HTTP && props.certificate) {
-      throw new Error('a certificate was given but protocol is HTTP: drop protocol (HTTPS is the default with a certificate) or the certificate');
+      throw constructError(this, 'a certificate was given but protocol is HTTP: drop protocol (HTTPS is the default with a certificate) or the certificate');
     }
     const internetFacing = props.internetFacing ?? false;
     const allowedCidrs = props.allowedCidrs ?? [];
     if (internetFacing && props.allowedCidrs === undefined) {
-      throw new Error('an internet-facing service needs allowedCidrs: name who may connect (for example [\'0.0.0.0/0\'] for everyone); nothing is opened by default');
+      throw constructError(this, 'an internet-facing service needs allowedCidrs: name who may connect (for example [\'0.0.0.0/0\'] for everyone); nothing is opened by default');
     }
     for (const cidr of allowedCidrs) {
-      if (!Token.isUnresolved(cidr) && !/^[0-9.]+\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/.test(cidr)) {
-        throw new Error(`allowedCidrs entry '${cidr}' is not an IPv4 or IPv6 CIDR (for example 10.0.0.0/8 or 2001:db8::/32)`);
+      if (!Token.isUnresolved(cidr) && !isCidr(cidr)) {
+        throw constructError(this, `allowedCidrs entry '${cidr}' is not an IPv4 or IPv6 CIDR: use an address and a prefix length `
+          + '(for example 10.0.0.0/8, 203.0.113.7/32 or 2001:db8::/32)');
       }
     }
-    if (props.capacityProviderStrategies) validateStrategy(props.capacityProviderStrategies);
+    const healthCheckPath = props.healthCheckPath ?? '/';
+    if (!Token.isUnresolved(healthCheckPath) && !/^\/[^\s]{0,1023}$/.test(healthCheckPath)) {
+      throw constructError(this, `healthCheckPath '${healthCheckPath}' must start with '/' (for example '/health'), up to 1,024 characters without spaces`);
+    }
+    if (props.capacityProviderStrategies) withPath(this, () => validateStrategy(props.capacityProviderStrategies!));
     const desiredCount = props.desiredCount ?? 2;
     const minCapacity = props.minCapacity ?? desiredCount;
     const maxCapacity = props.maxCapacity ?? Math.max(minCapacity * 4, 1);
     if (minCapacity < 0 || maxCapacity < minCapacity || maxCapacity < 1) {
-      throw new Error(`capacity must satisfy 0 <= minCapacity (${minCapacity}) <= maxCapacity (${maxCapacity}) and maxCapacity >= 1`);
+      throw constructError(this, `capacity must satisfy 0 <= minCapacity (${minCapacity}) <= maxCapacity (${maxCapacity}) and maxCapacity >= 1`);
     }
     const targetCpu = props.targetCpuUtilization ?? 60;
-    if (targetCpu <= 0 || targetCpu > 100) throw new Error(`targetCpuUtilization must be above 0 and at most 100, got ${targetCpu}`);
+    if (targetCpu <= 0 || targetCpu > 100) throw constructError(this, `targetCpuUtilization must be above 0 and at most 100, got ${targetCpu}`);
 
     // Network and cluster.
+    if (props.cluster && props.vpc) {
+      Annotations.of(this).addWarningV2(warningId('hybrid-service', 'vpcWithCluster'),
+        `${this.node.path}: vpc is ignored because cluster is given (the service runs in the cluster's VPC): drop vpc, or drop cluster to get a new cluster in vpc`);
+    }
     this.cluster = clusterFor(this, props.cluster, props.vpc);
     const vpc = this.cluster.vpc;
 
@@ -383,7 +414,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.IP,
       targets: [this.service.loadBalancerTarget({ containerName: 'web', containerPort })],
-      healthCheck: { path: props.healthCheckPath ?? '/', healthyHttpCodes: '200-399', interval: Duration.seconds(15) },
+      healthCheck: { path: healthCheckPath, healthyHttpCodes: '200-399', interval: Duration.seconds(15) },
       deregistrationDelay: Duration.seconds(30),
     });
     if (this.protocol === ServiceProtocol.HTTPS) {
@@ -414,7 +445,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
     const scaleInCooldown = props.scaleInCooldown ?? Duration.minutes(5);
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: targetCpu, scaleInCooldown, scaleOutCooldown: Duration.minutes(1) });
     if (props.requestsPerTarget !== undefined) {
-      if (props.requestsPerTarget < 1) throw new Error(`requestsPerTarget must be at least 1, got ${props.requestsPerTarget}`);
+      if (props.requestsPerTarget < 1) throw constructError(this, `requestsPerTarget must be at least 1, got ${props.requestsPerTarget}`);
       scaling.scaleOnRequestCount('Requests', {
         requestsPerTarget: props.requestsPerTarget, targetGroup: this.targetGroup, scaleInCooldown, scaleOutCooldown: Duration.minutes(1),
       });
@@ -442,8 +473,8 @@ export class HybridService extends Construct implements ec2.IConnectable {
    * route's target group.
    */
   public addLambdaRoute(id: string, options: LambdaRouteOptions): elbv2.ApplicationTargetGroup {
-    validateRoute(id, options, this.priorities);
-    this.priorities.set(options.priority, id);
+    withPath(this, () => validateRoute(id, options, this.routes));
+    this.routes.push({ id, ...options });
     const scope = new Construct(this, id);
     // A named target group, so the invoke permission can name it without a
     // circular reference (the target group registers the function, which
@@ -537,14 +568,14 @@ export class HybridService extends Construct implements ec2.IConnectable {
   }
 }
 
-function validateRoute(id: string, options: LambdaRouteOptions, priorities: Map<number, string>): void {
+function validateRoute(id: string, options: LambdaRouteOptions, routes: ReadonlyArray<LambdaRouteOptions & { readonly id: string }>): void {
   const { priority } = options;
   if (!Token.isUnresolved(priority) && (!Number.isInteger(priority) || priority < 1 || priority > 50000)) {
     throw new Error(`Lambda route '${id}': priority must be a whole number from 1 to 50,000, got ${priority}`);
   }
-  const clash = priorities.get(priority);
+  const clash = routes.find((r) => r.priority === priority);
   if (clash !== undefined) {
-    throw new Error(`Lambda route '${id}': priority ${priority} is already used by route '${clash}': give each route its own priority`);
+    throw new Error(`Lambda route '${id}': priority ${priority} is already used by route '${clash.id}': give each route its own priority`);
   }
   const paths = options.pathPatterns ?? [];
   const hosts = options.hostHeaders ?? [];
@@ -558,6 +589,16 @@ function validateRoute(id: string, options: LambdaRouteOptions, priorities: Map<
     if (!Token.isUnresolved(p) && !PATH_PATTERN.test(p)) {
       throw new Error(`Lambda route '${id}': path pattern '${p}' must be 1-128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?`);
     }
+    if (!Token.isUnresolved(p) && !p.startsWith('/') && !p.startsWith('*')) {
+      throw new Error(`Lambda route '${id}': path pattern '${p}' must start with '/' (request paths do: for example '/${p}'), or with a '*' wildcard`);
+    }
+  }
+  // Same paths and hosts as an earlier route: the rule with the lower
+  // priority number always wins, the other never receives a request.
+  const same = routes.find((r) => sameValues(r.pathPatterns, paths) && sameValues(r.hostHeaders, hosts));
+  if (same !== undefined) {
+    throw new Error(`Lambda route '${id}' matches the same path patterns and host headers as route '${same.id}', so one of them would never `
+      + 'receive a request: change the pathPatterns or hostHeaders of one of them, or serve both from one function');
   }
   for (const h of hosts) {
     if (!Token.isUnresolved(h) && !HOST_HEADER.test(h)) {

@@ -7,6 +7,7 @@ import type { JobFieldUse } from './fargate-job-state';
 import { JobIntegration, StepContext, WorkflowStep } from './workflow-step';
 import { DETAIL_TYPE_WORKFLOW_FAILED, EVENT_SOURCE } from '../contract/names';
 import { AlarmFactory } from '../internal/alarms';
+import { constructError, withPath } from '../internal/errors';
 import { acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 
@@ -118,7 +119,7 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
 
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
     super(scope, id);
-    if (props.steps.length === 0) throw new Error('a workflow needs at least one step');
+    if (props.steps.length === 0) throw constructError(this, 'a workflow needs at least one step');
 
     const definition = new Construct(this, 'Definition');
     const onError = (props.failureHandler ?? WorkflowFailureHandler.eventBus())._render(definition);
@@ -126,12 +127,13 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
       scope: definition,
       onError,
       names: new Set(),
+      resultPaths: new Map(),
       onJob: (job, integration, uses) => {
         if (integration === JobIntegration.TASK_TOKEN) this.tokenJobs.add(job);
         this._jobFieldUses.push(...uses);
       },
     };
-    const chain = WorkflowStep.chain(props.steps)._render(ctx, '1');
+    const chain = withPath(this, () => WorkflowStep.chain(props.steps)._render(ctx, '1'));
     chain.end.next(new sfn.Succeed(definition, 'Done'));
     // Step results go under $.steps: create it, so each ResultPath has a parent.
     const init = new sfn.Pass(definition, 'Init', { result: sfn.Result.fromObject({}), resultPath: '$.steps' });

@@ -110,6 +110,8 @@ export interface StepContext {
   /** Catch target of every step; none inside a Map or Parallel (their errors fail the Map or Parallel, which is caught). */
   readonly onError?: sfn.IChainable;
   readonly names: Set<string>;
+  /** Default result paths (`$.steps.<sanitized name>`) taken so far, with the step name that took each. */
+  readonly resultPaths: Map<string, string>;
   /** Whether steps run at the top level (results under `$.steps`) or inside a Map or Parallel (results replace the state). */
   readonly nested?: boolean;
   /** Called for each job step, so the workflow can grant and record (with the markers the step resolves). */
@@ -127,8 +129,8 @@ const LAMBDA_ERRORS = [
  * a list, parallel branches, or a chain of steps.
  */
 export class WorkflowStep {
-  /** Invoke a function with the state; its payload goes to `resultPath`. */
-  public static lambda(fn: lambda.IFunction, options: LambdaStepOptions = {}): WorkflowStep {
+  /** Invoke a Lambda function with the state; its payload goes to `resultPath`. */
+  public static invoke(fn: lambda.IFunction, options: LambdaStepOptions = {}): WorkflowStep {
     return new WorkflowStep('lambda', options, { fn });
   }
 
@@ -143,10 +145,10 @@ export class WorkflowStep {
     return new WorkflowStep('job', options, { job });
   }
 
-  /** Run `steps` for every item of the list at `itemsPath`; each iteration gets the item as its state. */
-  public static map(itemsPath: string, steps: WorkflowStep[], options: MapStepOptions = {}): WorkflowStep {
+  /** Run `steps` for every item of the list at `itemsPath` (a Map state); each iteration gets the item as its state. */
+  public static forEach(itemsPath: string, steps: WorkflowStep[], options: MapStepOptions = {}): WorkflowStep {
     if (!itemsPath.startsWith('$')) throw new Error(`itemsPath must be a path into the state (for example '$.steps.list.items'), got '${itemsPath}'`);
-    if (steps.length === 0) throw new Error('a map needs at least one step');
+    if (steps.length === 0) throw new Error('forEach needs at least one step');
     const concurrency = options.maxConcurrency ?? 10;
     if (!Token.isUnresolved(concurrency) && (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 1000)) {
       throw new Error(`maxConcurrency must be a whole number from 0 (no limit) to 1,000, got ${concurrency}`);
@@ -183,7 +185,16 @@ export class WorkflowStep {
     if (ctx.names.has(name)) throw new Error(`two workflow steps are named '${name}': give each step its own name`);
     ctx.names.add(name);
     // Inside a Map or Parallel the result replaces the state: no ResultPath (the same as '$').
-    const resultPath = this.options.resultPath ?? (ctx.nested ? undefined : `$.steps.${name.replace(/[^A-Za-z0-9_]/g, '_')}`);
+    const defaultPath = ctx.nested ? undefined : `$.steps.${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    if (this.options.resultPath === undefined && defaultPath !== undefined) {
+      const other = ctx.resultPaths.get(defaultPath);
+      if (other !== undefined) {
+        throw new Error(`workflow steps '${other}' and '${name}' would both keep their results under ${defaultPath} `
+          + '(a step name becomes a path with every character other than A-Z a-z 0-9 _ as \'_\'): rename one of them or give it a resultPath');
+      }
+      ctx.resultPaths.set(defaultPath, name);
+    }
+    const resultPath = this.options.resultPath ?? defaultPath;
     const state = this.state(ctx, name, resultPath, index);
     for (const rule of this.options.retry ?? this.defaultRetry()) {
       state.addRetry({

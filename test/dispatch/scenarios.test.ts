@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 async function rig(model: TokenModel, options: RigOptions = {}): Promise<Rig> {
-  const r = await Rig.start({ ...options, bundle: true, fake: { ...options.fake, tokenModel: model }, queue: { msPerSecond: 2, ...options.queue } });
+  const r = await Rig.start({ ...options, bundle: true, fake: { ...options.fake, tokenModel: model }, queue: { msPerSecond: 10, ...options.queue } });
   rigs.push(r);
   return r;
 }
@@ -52,7 +52,7 @@ function tracker(r: Rig, retryAttempts = 2): { handle: BundledHandler; stop: (ta
     HC_TRACKER_CONFIG: JSON.stringify(trackerConfig((name) => r.fake.queueUrl(name), {
       startedBy: r.config.startedBy, cluster: fargateTarget(r.config).job.cluster, dispatchQueueUrl: r.config.dispatchQueueUrl, retryAttempts,
     })),
-  });
+  }, r.logs);
   let n = 0;
   return {
     handle,
@@ -108,6 +108,7 @@ describe.each(MODELS)('ECS token model: failed tokens %s', (model) => {
     r.fake.faults.push({ kind: 'capacity', times: 3 });
     r.queue.send(s3Body('a.txt'), { messageId: 'm-a' });
     await r.queue.drain(r.handler);
+    expect(r.queue.redriven).toEqual([]); // nothing reached the DLQ without a reason
     expect(Object.values(r.deadLetterReasons())[0]).toMatch(/launch still failing after 3 receives: .*attempt 3 \(primary\): Capacity is unavailable/);
     r.redriveDeadLetters();
     await r.queue.drain(r.handler);

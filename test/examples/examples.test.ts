@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildExamplesApp } from '../../examples/app';
@@ -13,6 +15,21 @@ describe('example stacks', () => {
   test.each(stacks)('%s matches its snapshot', (name) => {
     const stack = app.node.findChild(name) as any;
     expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+  });
+
+  test.each(stacks)('%s has every output the README reads from it, and the README names every output', (name) => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const outputs = Object.keys(Template.fromStack(app.node.findChild(name) as any).toJSON().Outputs ?? {});
+    const used = [...readme.matchAll(new RegExp(`\\$\\(out ${name} (\\w+)\\)`, 'g'))].map((m) => m[1]);
+    const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`))!;
+    const listed = [...row.split(' | ').pop()!.matchAll(/`(\w+)`/g)].map((m) => m[1]);
+    const dispatcherQueues = ['DispatchQueueUrl', 'DispatchQueueArn', 'DeadLetterQueueUrl', 'DeadLetterQueueArn'];
+    expect(used.length).toBeGreaterThan(0);
+    for (const output of used) expect(outputs).toContain(output);
+    for (const output of listed) expect(outputs).toContain(output);
+    // Every output is named in the README (the dispatcher's queues once, in the first row, "as above" after).
+    const mentioned = new Set([...listed, ...used, ...(row.includes('as above') ? [...dispatcherQueues, 'FailedJobsQueueUrl'] : [])]);
+    for (const output of outputs) expect(mentioned).toContain(output);
   });
 
   test('the workflow example is valid ASL and its paths line up: validate → split (.sync) → list → count each part → summarize', async () => {

@@ -34,35 +34,29 @@ export function lambdaEnvironment(fake: FakeAws): Record<string, string> {
  * its config and clients are built at load, from `env`), in this process.
  * The environment stays set: the SDK reads credentials when it first calls.
  */
-export function loadBundle(bundle: string, env: Record<string, string>): BundledHandler {
+export function loadBundle(bundle: string, env: Record<string, string>, logs?: Array<Record<string, unknown>>): BundledHandler {
   Object.assign(process.env, env);
   // The bundle gets this `process` (under jest, the test's: its env is not the real one).
-  const wrapped = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, process) {${fs.readFileSync(bundle, 'utf8')}\n})`, {
+  const wrapped = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, process, console) {${fs.readFileSync(bundle, 'utf8')}\n})`, {
     filename: bundle,
     // The SDK's HTTP handler loads node:http lazily, with import().
     importModuleDynamically: (vm.constants as any).USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const m = { exports: {} as { handler?: BundledHandler } };
-  wrapped(m.exports, createRequire(bundle), m, bundle, path.dirname(bundle), process);
+  wrapped(m.exports, createRequire(bundle), m, bundle, path.dirname(bundle), process, logs ? jsonLines(logs) : console);
   if (!m.exports.handler) throw new Error(`${bundle} exports no handler`);
   return m.exports.handler;
 }
 
-/**
- * Collects the JSON lines handlers log (structured logs and EMF) while
- * `fn` runs, instead of printing them.
- */
-export function captureLogs(into: Array<Record<string, unknown>>): () => void {
-  const original = console.log;
-  console.log = (...args: unknown[]) => {
+/** A console that collects the JSON lines a handler logs (structured logs and EMF) instead of printing them. */
+function jsonLines(into: Array<Record<string, unknown>>): Console {
+  const log = (...args: unknown[]) => {
     const line = args.map(String).join(' ');
     try {
       into.push(JSON.parse(line));
     } catch {
-      original(...args);
+      console.log(...args);
     }
   };
-  return () => {
-    console.log = original;
-  };
+  return { ...console, log, info: log } as Console;
 }

@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { captureLogs, DISPATCHER_BUNDLE, lambdaEnvironment, loadBundle, WORKFLOW_DISPATCHER_BUNDLE } from './bundle-loader';
+import { DISPATCHER_BUNDLE, lambdaEnvironment, loadBundle, WORKFLOW_DISPATCHER_BUNDLE } from './bundle-loader';
 import { FakeAws, FakeAwsOptions, SentMessage } from './fake-aws';
 import { QueueSimulator, QueueSimulatorOptions } from './queue-simulator';
 import { DispatchConfig, JobLaunchConfig } from '../../src/contract/dispatch-config';
@@ -67,7 +67,6 @@ export class Rig {
   public readonly logs: Array<Record<string, unknown>> = [];
   private readonly idle: RigInstance[] = [];
   private readonly sourceInstances: Dispatcher[] = [];
-  private readonly restoreLogs?: () => void;
 
   private constructor(public readonly fake: FakeAws, private readonly options: RigOptions, previous?: Rig) {
     this.config = baseConfig({
@@ -88,10 +87,9 @@ export class Rig {
     };
     const log: LogFn = (level, message, fields) => this.logs.push({ level, message, ...fields });
     if (options.bundle) {
-      this.restoreLogs = captureLogs(this.logs);
       const bundle = this.config.target.kind === 'workflow' ? WORKFLOW_DISPATCHER_BUNDLE : DISPATCHER_BUNDLE;
       for (let i = 0; i < (options.instances ?? 5); i++) {
-        const handler = loadBundle(bundle, { ...lambdaEnvironment(fake), HC_DISPATCH_CONFIG: JSON.stringify(this.config) });
+        const handler = loadBundle(bundle, { ...lambdaEnvironment(fake), HC_DISPATCH_CONFIG: JSON.stringify(this.config) }, this.logs);
         this.idle.push({
           // The handler keeps 10 s from the Lambda deadline for itself.
           handle: (event, o) => handler(event,
@@ -166,7 +164,6 @@ export class Rig {
   }
 
   public close(): Promise<void> {
-    this.restoreLogs?.();
     return this.fake.close();
   }
 }

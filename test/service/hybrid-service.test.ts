@@ -259,13 +259,13 @@ describe('bad props fail synth with what to change', () => {
       "protocol is HTTPS but no certificate was given: pass certificate (an ACM certificate for the service's domain)"],
     ['a certificate with HTTP', { protocol: ServiceProtocol.HTTP, certificate: cert() },
       'a certificate was given but protocol is HTTP: drop protocol (HTTPS is the default with a certificate) or the certificate'],
-    ['a malformed CIDR', { allowedCidrs: ['10.0.0.0'] }, "allowedCidrs entry '10.0.0.0' is not an IPv4 or IPv6 CIDR (for example 10.0.0.0/8 or 2001:db8::/32)"],
+    ['a malformed CIDR', { allowedCidrs: ['10.0.0.0'] }, "allowedCidrs entry '10.0.0.0' is not an IPv4 or IPv6 CIDR: use an address and a prefix length (for example 10.0.0.0/8, 203.0.113.7/32 or 2001:db8::/32)"],
     ['an invalid Fargate size', { cpu: 256, memoryLimitMiB: 4096 }, 'memoryLimitMiB 4096 is not valid with cpu 256 on Fargate: use 512, 1024-2048 in steps of 1024 MiB'],
     ['min above max', { minCapacity: 5, maxCapacity: 2 }, 'capacity must satisfy 0 <= minCapacity (5) <= maxCapacity (2) and maxCapacity >= 1'],
     ['a port out of range', { containerPort: 70000 }, 'containerPort must be a whole number from 1 to 65,535, got 70000'],
     ['a non-Fargate capacity provider', { capacityProviderStrategies: [{ capacityProvider: 'asg', weight: 1 }] }, "capacity provider 'asg' cannot run Fargate jobs: use FARGATE or FARGATE_SPOT"],
   ])('%s', (_label, props, message) => {
-    expect(() => build(props)).toThrow(message);
+    expect(() => build(props)).toThrow(`Test/Web: ${message}`);
   });
 
   const route = (s: Stack, o: Partial<Parameters<HybridService['addLambdaRoute']>[1]>) => ({ function: fn(s, `F${Math.random()}`.replace('.', '')), priority: 1, pathPatterns: ['/a'], ...o });
@@ -285,7 +285,7 @@ describe('bad props fail synth with what to change', () => {
     ['a bad host header', (s, svc) => svc.addLambdaRoute('A', route(s, { hostHeaders: ['api example.com'] })),
       "Lambda route 'A': host header 'api example.com' must be 1-128 characters of A-Z a-z 0-9 - . * ?"],
   ])('%s', (_label, configure, message) => {
-    expect(() => build({}, configure)).toThrow(message);
+    expect(() => build({}, configure)).toThrow(`Test/Web: ${message}`);
   });
 
   test('an environment-agnostic stack: the region is needed for access logging', () => {

@@ -51,7 +51,7 @@ describe('a dispatcher with a workflow target', () => {
   const app = new App();
   const stack = new Stack(app, 'Flow');
   const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
-  const workflow = new JobWorkflow(stack, 'Pipeline', { steps: [WorkflowStep.lambda(fn, { name: 'Only' })] });
+  const workflow = new JobWorkflow(stack, 'Pipeline', { steps: [WorkflowStep.invoke(fn, { name: 'Only' })] });
   const dispatcher = new JobDispatcher(stack, 'Starter', { target: DispatchTarget.workflow(workflow), sources: [new S3Source(new s3.Bucket(stack, 'Input'))] });
   const template = Template.fromStack(stack);
 

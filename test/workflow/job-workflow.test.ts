@@ -18,12 +18,12 @@ function pipeline(extra: { failureHandler?: WorkflowFailureHandler; logLevel?: s
   const job = new FargateJob(stack, 'Job', { image: IMAGE });
   const workflow = new JobWorkflow(stack, 'Pipeline', {
     steps: [
-      WorkflowStep.lambda(fn(stack, 'ValidateFn'), { name: 'Validate' }),
+      WorkflowStep.invoke(fn(stack, 'ValidateFn'), { name: 'Validate' }),
       WorkflowStep.job(job, { name: 'Process', environment: { INPUT_KEY: '$.key', MODE: 'batch' } }),
-      WorkflowStep.lambda(fn(stack, 'ListFn'), { name: 'List' }),
-      WorkflowStep.map('$.steps.List.result.items', [WorkflowStep.lambda(fn(stack, 'ItemFn'), { name: 'Item' })], { name: 'Each item', maxConcurrency: 4 }),
+      WorkflowStep.invoke(fn(stack, 'ListFn'), { name: 'List' }),
+      WorkflowStep.forEach('$.steps.List.result.items', [WorkflowStep.invoke(fn(stack, 'ItemFn'), { name: 'Item' })], { name: 'Each item', maxConcurrency: 4 }),
       WorkflowStep.job(job, { name: 'Approve', integration: JobIntegration.TASK_TOKEN, heartbeat: Duration.minutes(5) }),
-      WorkflowStep.lambda(fn(stack, 'SummarizeFn'), { name: 'Summarize' }),
+      WorkflowStep.invoke(fn(stack, 'SummarizeFn'), { name: 'Summarize' }),
     ],
     ...extra,
   });
@@ -159,7 +159,7 @@ describe('executed locally (aws-local-stepfunctions)', () => {
     const app = new App();
     const stack = new Stack(app, 'Sns');
     const topic = new sns.Topic(stack, 'Topic');
-    new JobWorkflow(stack, 'Flow', { steps: [WorkflowStep.lambda(fn(stack, 'F'), { name: 'Only' })], failureHandler: WorkflowFailureHandler.topic(topic) });
+    new JobWorkflow(stack, 'Flow', { steps: [WorkflowStep.invoke(fn(stack, 'F'), { name: 'Only' })], failureHandler: WorkflowFailureHandler.topic(topic) });
     const snsDefinition = localDefinition(Template.fromStack(stack));
     expect(aslValidator(snsDefinition)).toMatchObject({ isValid: true, errors: [] });
     const calls: any[] = [];
@@ -178,8 +178,8 @@ describe('parallel branches', () => {
     const stack = new Stack(new App(), 'Par');
     new JobWorkflow(stack, 'Flow', {
       steps: [WorkflowStep.parallel([
-        WorkflowStep.lambda(fn(stack, 'A'), { name: 'A' }),
-        WorkflowStep.chain([WorkflowStep.lambda(fn(stack, 'B1'), { name: 'B1' }), WorkflowStep.lambda(fn(stack, 'B2'), { name: 'B2' })]),
+        WorkflowStep.invoke(fn(stack, 'A'), { name: 'A' }),
+        WorkflowStep.chain([WorkflowStep.invoke(fn(stack, 'B1'), { name: 'B1' }), WorkflowStep.invoke(fn(stack, 'B2'), { name: 'B2' })]),
       ], { name: 'Both' })],
     });
     const definition = localDefinition(Template.fromStack(stack));
@@ -283,12 +283,12 @@ describe('bad steps fail synth with what to change', () => {
       'heartbeat needs integration: JobIntegration.TASK_TOKEN (a .sync job reports no heartbeats)'],
     ['the reserved token variable', () => WorkflowStep.job(new FargateJob(stack(), 'J', { image: IMAGE }), { environment: { HC_TASK_TOKEN: 'x' } }),
       'environment variable HC_TASK_TOKEN is set by the workflow for TASK_TOKEN jobs: choose another name'],
-    ['a map over something that is not a path', () => WorkflowStep.map('items', []), "itemsPath must be a path into the state (for example '$.steps.list.items'), got 'items'"],
+    ['a map over something that is not a path', () => WorkflowStep.forEach('items', []), "itemsPath must be a path into the state (for example '$.steps.list.items'), got 'items'"],
     ['a parallel with one branch', () => WorkflowStep.parallel([]), 'a parallel step needs at least two branches'],
     ['two steps with one name', () => {
       const s = stack();
       const f = fn(s, 'F');
-      return new JobWorkflow(s, 'W', { steps: [WorkflowStep.lambda(f, { name: 'Same' }), WorkflowStep.lambda(f, { name: 'Same' })] });
+      return new JobWorkflow(s, 'W', { steps: [WorkflowStep.invoke(f, { name: 'Same' }), WorkflowStep.invoke(f, { name: 'Same' })] });
     }, "two workflow steps are named 'Same': give each step its own name"],
   ])('%s', (_label, make, message) => {
     expect(make).toThrow(message);

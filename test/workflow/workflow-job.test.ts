@@ -31,7 +31,7 @@ function mappedWorkflow(capacity?: JobCapacity, platformVersion?: ecs.FargatePla
   const workflow = new JobWorkflow(stack, 'Flow', {
     steps: [
       WorkflowStep.job(job, { name: 'Count', environment: { KEY_AGAIN: JobField.s3Key(), FROM_STATE: '$.extra' } }),
-      WorkflowStep.map('$.items', [WorkflowStep.job(job, { name: 'Count item' })], { name: 'Each' }),
+      WorkflowStep.forEach('$.items', [WorkflowStep.job(job, { name: 'Count item' })], { name: 'Each' }),
     ],
   });
   return { app, stack, job, workflow, template: () => Template.fromStack(stack) };
