@@ -20,7 +20,7 @@ import { S3ToFargateStack, secureBucketProps } from '../examples/s3-to-fargate';
 import { ENVELOPE_KEY, JobSourceType } from '../src/contract/job';
 import { normalizeRecord } from '../src/dispatch/runtime/normalize';
 import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record } from '../test/dispatch/runtime/fixtures';
-import { FakeAws } from '../test/harness/fake-aws';
+import { FakeAws, TokenModel } from '../test/harness/fake-aws';
 import { Rig } from '../test/harness/rig';
 
 const ROOT = path.join(__dirname, '..');
@@ -76,8 +76,11 @@ function measureInit(runs: number) {
 
 // ---------------------------------------------------------- batch latency
 
-async function measureBatchLatency(runs: number) {
-  const rig = await Rig.start({ fake: { runTaskLatencyMs: 100, recordCalls: false }, instances: 1 });
+/** DynamoDB's typical in-region latency for a single-item read or write. */
+const DYNAMO_LATENCY_MS = 5;
+
+async function measureBatchLatency(runs: number, ledger: 'http' | 'memory' = 'http') {
+  const rig = await Rig.start({ fake: { runTaskLatencyMs: 100, dynamoLatencyMs: DYNAMO_LATENCY_MS, recordCalls: false }, instances: 1, ledger });
   try {
     const ecsClient = new ECSClient({ region: 'eu-west-1', endpoint: rig.fake.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     const input = rig.launcher().runTaskInput({ id: 'warm', source: JobSourceType.S3, fields: { 's3.key': 'k', 's3.uri': 's3://b/k' }, event: {} }, 1);
@@ -141,9 +144,9 @@ function account(rig: Rig, expected: Map<string, string>, elapsedMs: number): Ru
   };
 }
 
-async function measureThroughput(jobs: number, rate: number, burst: number) {
+async function measureThroughput(jobs: number, rate: number, burst: number, tokenModel: TokenModel = 'remembered') {
   const rig = await Rig.start({
-    fake: { throttle: { rate, burst }, recordCalls: false },
+    fake: { throttle: { rate, burst }, recordCalls: false, tokenModel },
     // Real SQS timing: a record returned in batchItemFailures is hidden for the
     // whole visibility timeout (6 x the 60 s function timeout), so a dispatcher
     // that leans on redelivery under throttling cannot keep up.
@@ -162,9 +165,10 @@ async function measureThroughput(jobs: number, rate: number, burst: number) {
   }
 }
 
-async function faultRun(jobs: number, malformed: number) {
+async function faultRun(jobs: number, malformed: number, tokenModel: TokenModel = 'remembered') {
   const rig = await Rig.start({
     fake: {
+      tokenModel,
       throttle: { rate: 40, burst: 20 },
       random: { http500: 0.05, dropBefore: 0.02, dropAfter: 0.02, spotCapacity: 0.3 },
       seed: 42,
@@ -316,6 +320,13 @@ async function main() {
   const rate = Number(process.env.BENCH_RATE ?? 20);
   const burst = Number(process.env.BENCH_BURST ?? 20);
   const jobs = Number(process.env.BENCH_JOBS ?? 2000);
+  if (only?.includes('latency')) {
+    const http = await measureBatchLatency(7);
+    const memory = await measureBatchLatency(7, 'memory');
+    console.log(`batch10LatencyRatio ${(http.batch / http.single).toFixed(3)}, ledgerLatencyRatio ${(http.batch / memory.batch).toFixed(3)} `
+      + `(${http.batch.toFixed(0)} vs ${memory.batch.toFixed(0)} ms; single ${http.single.toFixed(0)} ms)`);
+    return;
+  }
   if (only?.includes('throughput')) {
     const t = await measureThroughput(jobs, rate, burst);
     console.log(`throughputRatio ${(t.launched / (t.elapsedMs / 1000) / rate).toFixed(3)} (${t.launched} in ${(t.elapsedMs / 1000).toFixed(1)} s, `
@@ -329,12 +340,16 @@ async function main() {
   const synth = measureSynth(11);
   console.log('measuring module init (fresh processes) ...');
   const init = measureInit(15);
-  console.log('measuring batch latency ...');
+  console.log('measuring batch latency (ledger over HTTP, then in memory) ...');
   const latency = await measureBatchLatency(7);
+  const latencyMemory = await measureBatchLatency(7, 'memory');
   console.log(`measuring throughput: ${jobs} jobs, RunTask throttled at ${rate}/s (burst ${burst}) ...`);
   const throughput = await measureThroughput(jobs, rate, burst);
   console.log('fault run ...');
   const faults = await faultRunAccounted(500, 50);
+  console.log('throughput and fault runs again, ECS forgetting tokens whose request started no task ...');
+  const forgetfulThroughput = await measureThroughput(jobs, rate, burst, 'forgotten');
+  const forgetfulFaults = await faultRunAccounted(500, 50, 'forgotten');
   console.log('measuring peak heap ...');
   const peakHeapMiB = await measurePeakHeap(1000);
 
@@ -348,6 +363,9 @@ async function main() {
     duplicates: throughput.duplicates + faults.duplicates,
     synthRatio: round(synth.ours / synth.baseline),
     peakHeapMiB: round(peakHeapMiB, 1),
+    forgetfulLost: forgetfulThroughput.lost + forgetfulFaults.lost,
+    forgetfulDuplicates: forgetfulThroughput.duplicates + forgetfulFaults.duplicates,
+    ledgerLatencyRatio: round(latency.batch / latencyMemory.batch),
   };
   const targets: Record<keyof typeof results, [string, (v: number) => boolean]> = {
     dispatcherInitRatio: ['<= 0.5', (v) => v <= 0.5],
@@ -358,6 +376,9 @@ async function main() {
     duplicates: ['0', (v) => v === 0],
     synthRatio: ['<= 1.5', (v) => v <= 1.5],
     peakHeapMiB: ['<= 100', (v) => v <= 100],
+    forgetfulLost: ['0', (v) => v === 0],
+    forgetfulDuplicates: ['0', (v) => v === 0],
+    ledgerLatencyRatio: ['<= 1.3', (v) => v <= 1.3],
   };
   const details: Record<keyof typeof results, string> = {
     dispatcherInitRatio: `median of 15: ${init.ours.toFixed(1)} ms vs baseline ${init.baseline.toFixed(1)} ms (${init.baselineBytes} bytes)`,
@@ -371,6 +392,12 @@ async function main() {
       + `${faults.stats.failedCapacity} Spot capacity failures, ${faults.stats.http500} 5xx, ${faults.stats.dropped} drops)`,
     synthRatio: `median of 11: ${synth.ours.toFixed(0)} ms vs the same app on QueueProcessingFargateService (alarms + dashboard at parity) ${synth.baseline.toFixed(0)} ms`,
     peakHeapMiB: 'shipped bundle, 1,000-record batch, fresh process',
+    forgetfulLost: `throughput ${forgetfulThroughput.lost} + fault run ${forgetfulFaults.lost}, ECS forgetting failed tokens `
+      + `(${forgetfulThroughput.launched} + ${forgetfulFaults.launched} launched, ${forgetfulFaults.deadLettered} dead-lettered with a reason, ${forgetfulFaults.reasonless} without)`,
+    forgetfulDuplicates: `throughput ${forgetfulThroughput.duplicates} + fault run ${forgetfulFaults.duplicates} (${forgetfulFaults.stats.failedCapacity} Spot capacity failures, `
+      + `${forgetfulFaults.stats.dropped} drops; throughput ${(forgetfulThroughput.launched / (forgetfulThroughput.elapsedMs / 1000)).toFixed(1)}/s)`,
+    ledgerLatencyRatio: `median of 7: 10 jobs ${latency.batch.toFixed(0)} ms with the ledger over HTTP (${DYNAMO_LATENCY_MS} ms per DynamoDB call) `
+      + `vs ${latencyMemory.batch.toFixed(0)} ms with an in-memory ledger (no round trips)`,
   };
   const rows = (Object.keys(results) as Array<keyof typeof results>).map((k) => {
     const [target, ok] = targets[k];
@@ -388,8 +415,8 @@ async function main() {
 }
 
 /** The fault run, accounted per record: every good record's job launched once or dead-lettered; malformed ones dead-lettered. */
-async function faultRunAccounted(jobs: number, malformed: number): Promise<RunOutcome> {
-  const { rig, result } = await faultRun(jobs, malformed);
+async function faultRunAccounted(jobs: number, malformed: number, tokenModel: TokenModel = 'remembered'): Promise<RunOutcome> {
+  const { rig, result } = await faultRun(jobs, malformed, tokenModel);
   try {
     // Job ids are derived by the dispatcher; map them back through its own normalizer.
     const expected = new Map<string, string>();

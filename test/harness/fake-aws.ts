@@ -333,7 +333,7 @@ export class FakeAws {
       if (!(e instanceof DynamoApiError)) throw e;
       const status = ['ThrottlingException', 'ProvisionedThroughputExceededException', 'ConditionalCheckFailedException', 'ValidationException'].includes(e.type) ? 400 : 500;
       res.statusCode = status;
-      this.json(res, { __type: `com.amazonaws.dynamodb.v20120810#${e.type}`, message: e.message }, '1.0');
+      this.json(res, { __type: `com.amazonaws.dynamodb.v20120810#${e.type}`, message: e.message, ...(e.item ? { Item: e.item } : {}) }, '1.0');
     }
   }
 

@@ -16,6 +16,8 @@ import { JobLedgerStore, ledgerStore } from '../../src/internal/runtime/ledger';
 import type { RequestHandler } from '../../src/internal/runtime/signed-request';
 
 export class DynamoApiError extends Error {
+  /** With ReturnValuesOnConditionCheckFailure ALL_OLD: the item as it was. */
+  public item?: Record<string, any>;
   constructor(readonly type: string, message: string) {
     super(message);
   }
@@ -88,7 +90,11 @@ export class FakeDynamo {
     if (!body.ConditionExpression) return;
     const names = body.ExpressionAttributeNames ?? {};
     const ok = evaluate(parseCondition(body.ConditionExpression), item ?? {}, names, body.ExpressionAttributeValues ?? {});
-    if (!ok) throw new DynamoApiError('ConditionalCheckFailedException', 'The conditional request failed');
+    if (!ok) {
+      const e = new DynamoApiError('ConditionalCheckFailedException', 'The conditional request failed');
+      if (body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && item) e.item = clone(item);
+      throw e;
+    }
   }
 }
 
@@ -317,7 +323,7 @@ export function inProcessLedger(dynamo = new FakeDynamo(), table = 'jobs',
     try {
       return dynamo.handle(operation, body);
     } catch (e) {
-      if (e instanceof DynamoApiError) throw new DynamoError(e.type, e.message, e.type !== 'ConditionalCheckFailedException' && e.type !== 'ValidationException');
+      if (e instanceof DynamoApiError) throw new DynamoError(e.type, e.message, e.type !== 'ConditionalCheckFailedException' && e.type !== 'ValidationException', e.item);
       throw e;
     }
   };

@@ -1,6 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DISPATCHER_BUNDLE, lambdaEnvironment, loadBundle, WORKFLOW_DISPATCHER_BUNDLE } from './bundle-loader';
 import { FakeAws, FakeAwsOptions, SentMessage } from './fake-aws';
+import { inProcessLedger } from './fake-dynamo';
 import { QueueSimulator, QueueSimulatorOptions } from './queue-simulator';
 import { DispatchConfig, JobLaunchConfig } from '../../src/contract/dispatch-config';
 import { createClients } from '../../src/dispatch/runtime/clients';
@@ -26,6 +27,8 @@ export interface RigOptions {
   readonly requestTimeoutMs?: number;
   /** Start executions of this state machine instead of launching the job. @default - launch the job */
   readonly stateMachineArn?: string;
+  /** The job ledger: DynamoDB over HTTP on the fake (as shipped), or an in-process table (no round trips). @default 'http' */
+  readonly ledger?: 'http' | 'memory';
   /**
    * Run the shipped bundle (assets/dispatch/*.lambda/index.js, one fresh
    * instance per execution environment) instead of the source modules.
@@ -98,6 +101,7 @@ export class Rig {
       }
       return;
     }
+    const memory = options.ledger === 'memory' ? inProcessLedger().ledger : undefined;
     for (let i = 0; i < (options.instances ?? 5); i++) {
       const endpoint = fake.url;
       const common = { region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
@@ -117,6 +121,7 @@ export class Rig {
           log,
           metrics: false,
         }),
+        ...(memory ? { ledger: memory } : {}),
       });
       this.sourceInstances.push(dispatcher);
       this.idle.push(dispatcher);

@@ -147,33 +147,50 @@ export class FargateLauncher implements Launcher {
     return prepareJob(this.job, job, this.target.claimCheck, this.target.tracking ? TRACKING_ENV_RESERVE : 0);
   }
 
-  /** Launches one job of a record, through its ledger item. */
+  /**
+   * Launches one job of a record, through its ledger item. Most jobs are new:
+   * the first write reserves attempt 1 outright (conditional on no item), and
+   * only when an item exists does the dispatcher act on it — the failed
+   * write returns it, so the common path is two ledger writes around RunTask.
+   */
   private async launchJob(job: Job, prepared: PreparedJob, request: LaunchRequest, context: BatchContext): Promise<JobLaunch> {
     const ledger = this.clients.ledger;
     const key = ledgerKey(this.startedBy, job.id);
     const run = request.run;
     const log = (message: string, fields: Record<string, unknown> = {}) => context.log('INFO', message, { jobId: job.id, run, ...fields });
-    let record = await ledger.get(key, untilDeadline(context));
-    const settled = this.settled(record, run);
-    if (settled) {
-      log(settled === 'already-launched' ? 'job already launched' : 'job superseded by a later run', { taskArn: record?.taskArn, ledgerRun: record?.run });
-      return settled;
-    }
-    const budget = this.budget instanceof LaunchBudget ? this.budget : undefined;
-    if (budget && !budget.take(1)) return 'deferred';
-    let launched = false;
-    try {
-      if (prepared.claimCheck) {
-        await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${prepared.claimCheck.key}`, prepared.claimCheck.body);
+    const maxNew = this.job.fallbackToOnDemand ? 2 : 1;
+    let reserved = 0;
+    /** The item as last read or written; `undefined` before the first write when nothing is known yet. */
+    let record: LedgerRecord | undefined;
+    let known = false;
+    const reserve = async (attempt: number, capacity: CapacityChoice): Promise<boolean> => {
+      const enqueuedAt = record?.enqueuedAt ?? request.enqueuedAt;
+      const result = await ledger.reserve(key, record, { jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt }, untilDeadline(context));
+      if (!result.won) {
+        // Another delivery (or an earlier one) wrote first: act on the item as it is.
+        record = result.current ?? await ledger.get(key, untilDeadline(context));
+        known = true;
+        return false;
       }
-      const maxNew = this.job.fallbackToOnDemand ? 2 : 1;
-      let reserved = 0;
-      for (let reads = 0; reads < 20; reads++) {
-        if (reads > 0) record = await ledger.get(key, untilDeadline(context));
-        const again = this.settled(record, run);
-        if (again) return again;
-        let attempt: number;
-        let capacity: CapacityChoice;
+      reserved++;
+      record = { ...(record ?? {} as LedgerRecord), run, attempt, attemptState: 'open', attemptCapacity: capacity, reservedAt: this.now(), enqueuedAt };
+      known = true;
+      return true;
+    };
+    for (let step = 0; step < 20; step++) {
+      let attempt: number;
+      let capacity: CapacityChoice;
+      if (!known) {
+        // Optimistic: a new job (the common case) reserves attempt `request.attempt` at once.
+        if (!await reserve(request.attempt, 'primary')) continue;
+        attempt = request.attempt;
+        capacity = 'primary';
+      } else {
+        const settled = this.settled(record, run);
+        if (settled) {
+          log(settled === 'already-launched' ? 'job already launched' : 'job superseded by a later run', { taskArn: record?.taskArn, ledgerRun: record?.run });
+          return settled;
+        }
         if (record && record.run === run && record.attemptState === 'open') {
           // Its result is unknown: only its own token may be tried again.
           const age = this.now() - record.reservedAt;
@@ -185,18 +202,20 @@ export class FargateLauncher implements Launcher {
           attempt = record.attempt;
           capacity = record.attemptCapacity;
         } else {
-          if (reserved >= maxNew) {
-            throw new RetryableError(`RunTask started no task: ${record?.lastFailure ?? 'unknown'}`);
-          }
+          if (reserved >= maxNew) throw new RetryableError(`RunTask started no task: ${record?.lastFailure ?? 'unknown'}`);
           attempt = (record?.attempt ?? request.attempt - 1) + 1;
           capacity = this.nextCapacity(record, run);
-          const won = await ledger.reserve(key, record, {
-            jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt: record?.enqueuedAt ?? request.enqueuedAt,
-          }, untilDeadline(context));
-          if (!won) continue; // another delivery changed the item: read it again
-          reserved++;
-          record = await ledger.get(key, untilDeadline(context));
-          if (!record || record.run !== run || record.attempt !== attempt) continue;
+          if (!await reserve(attempt, capacity)) continue;
+        }
+      }
+      // Room under the running-task cap is taken only now: an attempt left open
+      // for lack of room is simply tried (with its token) on the next delivery.
+      const budget = this.budget instanceof LaunchBudget ? this.budget : undefined;
+      if (budget && !budget.take(1)) return 'deferred';
+      let launched = false;
+      try {
+        if (prepared.claimCheck) {
+          await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${prepared.claimCheck.key}`, prepared.claimCheck.body);
         }
         const input = this.runTaskInput(job, attempt, capacity, prepared.overrides, { run, enqueuedAt: record!.enqueuedAt });
         const result = await this.attempt(job, input, attempt, context);
@@ -206,12 +225,14 @@ export class FargateLauncher implements Launcher {
           return 'launched';
         }
         context.countFailure(/capacity/i.test(result.failure) ? 'capacity' : 'no-task');
-        await ledger.recordFailure(key, run, attempt, `attempt ${attempt} (${capacity}): ${result.failure}`, untilDeadline(context));
+        const reason = `attempt ${attempt} (${capacity}): ${result.failure}`;
+        await ledger.recordFailure(key, run, attempt, reason, untilDeadline(context));
+        record = { ...record!, attemptState: 'failed', lastFailure: reason };
+      } finally {
+        if (!launched) budget?.give(1);
       }
-      throw new RetryableError('the ledger item kept changing under concurrent deliveries');
-    } finally {
-      if (!launched) budget?.give(1);
     }
+    throw new RetryableError('the ledger item kept changing under concurrent deliveries');
   }
 
   /** Whether the ledger says the job needs nothing for `run`. */

@@ -5,7 +5,8 @@ export type DynamoTransport = (operation: string, body: Record<string, unknown>,
 
 /** A DynamoDB error with its type (`ConditionalCheckFailedException`, `ThrottlingException`, ...). */
 export class DynamoError extends Error {
-  constructor(public readonly type: string, message: string, public readonly retryable: boolean) {
+  /** `item`: the item as it was, when a condition failed and ReturnValuesOnConditionCheckFailure was ALL_OLD. */
+  constructor(public readonly type: string, message: string, public readonly retryable: boolean, public readonly item?: Record<string, any>) {
     super(message);
     this.name = type;
   }
@@ -46,7 +47,7 @@ export function dynamoTransport(options: DynamoTransportOptions): DynamoTranspor
         if (response.statusCode >= 200 && response.statusCode < 300) return parsed;
         const type = String(parsed.__type ?? `HTTP${response.statusCode}`).split('#').pop()!;
         error = new DynamoError(type, `DynamoDB ${operation}: ${type}: ${parsed.message ?? parsed.Message ?? ''}`.trim(),
-          response.statusCode >= 500 || RETRYABLE.has(type));
+          response.statusCode >= 500 || RETRYABLE.has(type), parsed.Item);
       } catch (e) {
         if (abortSignal?.aborted) throw e;
         error = new DynamoError((e as Error)?.name ?? 'NetworkError', `DynamoDB ${operation}: ${(e as Error)?.message}`, true);

@@ -64,10 +64,13 @@ export class JobLedgerStore {
 
   /**
    * Reserves the next attempt: for a new job, after a failed attempt, or for
-   * a new run. Conditional on the item being as `base` was read; resolves
-   * false when another delivery changed it first (read again).
+   * a new run. Conditional on the item being as `base` was read (absent, for
+   * a new job). When the condition fails, resolves to the item as it is
+   * (returned by the failed write: no second read), or undefined when
+   * there is none.
    */
-  public async reserve(key: string, base: LedgerRecord | undefined, next: Reservation, abortSignal?: AbortSignal): Promise<boolean> {
+  public async reserve(key: string, base: LedgerRecord | undefined, next: Reservation,
+    abortSignal?: AbortSignal): Promise<{ readonly won: true } | { readonly won: false; readonly current?: LedgerRecord }> {
     const now = this.now();
     const newRun = base !== undefined && next.run !== base.run;
     return this.update(key, {
@@ -92,13 +95,14 @@ export class JobLedgerStore {
       condition: base
         ? { expression: '#run = :baseRun AND #attempt = :baseAttempt AND #attemptState = :baseState', values: { baseRun: base.run, baseAttempt: base.attempt, baseState: base.attemptState } }
         : { expression: `attribute_not_exists(#${LEDGER_KEY})`, values: {} },
+      returnOld: true,
     }, abortSignal);
   }
 
   /** Records the task an attempt started (idempotent: a second delivery that got the same task back records nothing). */
   public async recordLaunch(key: string, run: number, attempt: number, taskArn: string, abortSignal?: AbortSignal): Promise<boolean> {
     const now = this.now();
-    return this.update(key, {
+    return this.updated(key, {
       set: {
         attemptState: 'launched',
         taskArn,
@@ -115,7 +119,7 @@ export class JobLedgerStore {
   /** Records that an attempt started no task, so the next delivery may reserve the next token. */
   public async recordFailure(key: string, run: number, attempt: number, reason: string, abortSignal?: AbortSignal): Promise<boolean> {
     const now = this.now();
-    return this.update(key, {
+    return this.updated(key, {
       set: { attemptState: 'failed', lastFailure: reason.slice(0, 1000), status: JobStatus.LAUNCH_FAILED, updatedAt: new Date(now).toISOString() },
       condition: { expression: '#run = :run AND #attempt = :attempt AND #attemptState = :open', values: { run, attempt, open: 'open' } },
     }, abortSignal);
@@ -144,7 +148,7 @@ export class JobLedgerStore {
       ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
       ...(outcome.stoppedAt ? { stoppedAt: outcome.stoppedAt } : {}),
     };
-    const recorded = await this.update(key, {
+    const recorded = await this.updated(key, {
       set,
       // A task the dispatcher could not record (it stopped first) is the run's task all the same.
       setIfMissing: { taskArn: outcome.taskArn, run: outcome.run, attempt: 0, attemptState: 'launched', attemptCapacity: 'primary', reservedAt: now, createdAt: set.updatedAt, tasks: [outcome.taskArn] },
@@ -153,7 +157,6 @@ export class JobLedgerStore {
           + 'AND (attribute_not_exists(#outcomeTask) OR #outcomeTask <> :task))',
         values: { run: outcome.run, task: outcome.taskArn },
       },
-      returnValues: true,
     });
     const record = await this.get(key);
     if (recorded) return { kind: 'recorded', record: record! };
@@ -163,21 +166,26 @@ export class JobLedgerStore {
 
   /** Marks a tracker step done for the outcome of `taskArn`. */
   public async markStep(key: string, taskArn: string, step: 'retrySent' | 'failedJobSent' | 'eventSent'): Promise<void> {
-    await this.update(key, {
+    await this.updated(key, {
       set: { [step]: true, updatedAt: new Date(this.now()).toISOString() },
       condition: { expression: '#outcomeTask = :task', values: { task: taskArn } },
     });
   }
 
   /** One conditional UpdateItem; resolves false when the condition failed. */
+  private async updated(key: string, u: Parameters<JobLedgerStore['update']>[1], abortSignal?: AbortSignal): Promise<boolean> {
+    return (await this.update(key, u, abortSignal)).won;
+  }
+
+  /** One conditional UpdateItem; when the condition failed, the item as it was (if asked for with `returnOld`). */
   private async update(key: string, u: {
     set: Record<string, unknown>;
     setIfMissing?: Record<string, unknown>;
     append?: Record<string, unknown[]>;
     remove?: string[];
     condition: { expression: string; values: Record<string, unknown> };
-    returnValues?: boolean;
-  }, abortSignal?: AbortSignal): Promise<boolean> {
+    returnOld?: boolean;
+  }, abortSignal?: AbortSignal): Promise<{ readonly won: true } | { readonly won: false; readonly current?: LedgerRecord }> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const name = (n: string) => {
@@ -209,10 +217,11 @@ export class JobLedgerStore {
         ConditionExpression: u.condition.expression,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
+        ...(u.returnOld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}),
       }, abortSignal);
-      return true;
+      return { won: true };
     } catch (e) {
-      if (isConditionFailure(e)) return false;
+      if (isConditionFailure(e)) return { won: false, current: unmarshallItem((e as DynamoError).item) as LedgerRecord | undefined };
       throw e;
     }
   }
