@@ -291,6 +291,7 @@ async function measurePeakHeap(records: number): Promise<number> {
           AWS_SECRET_ACCESS_KEY: 'fake',
           AWS_ENDPOINT_URL_ECS: fake.url,
           AWS_ENDPOINT_URL_SQS: fake.url,
+          AWS_ENDPOINT_URL_DYNAMODB: fake.url,
           HC_DISPATCH_CONFIG: JSON.stringify(config({ deadLetterQueueUrl: fake.queueUrl('dlq'), dispatchQueueUrl: fake.queueUrl('dispatch') })),
         },
       });

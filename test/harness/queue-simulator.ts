@@ -103,6 +103,27 @@ export class QueueSimulator {
     return this.record(m);
   }
 
+  /**
+   * One receive and one invocation (two, with `duplicate`: SQS delivering the
+   * batch to two consumers at once), then deletes what was not returned as a
+   * failure by an invocation that finished. Returns the records delivered.
+   */
+  public async step(handler: (event: SqsEvent) => Promise<BatchResponse>,
+    options: { batchSize?: number; duplicate?: boolean } = {}): Promise<number> {
+    const batch = this.receive(options.batchSize ?? 10);
+    if (batch.records.length === 0) return 0;
+    const invoke = () => handler({ Records: batch.records.map((r) => ({ ...r })) });
+    const runs = await Promise.allSettled(Array.from({ length: options.duplicate ? 2 : 1 }, invoke));
+    const succeeded = new Set<string>();
+    for (const run of runs) {
+      if (run.status !== 'fulfilled') continue;
+      const failed = new Set((run.value?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      for (const id of batch.owned.keys()) if (!failed.has(id)) succeeded.add(id);
+    }
+    for (const [id, m] of batch.owned) if (succeeded.has(id)) m.deleted = true;
+    return batch.records.length;
+  }
+
   /** Makes every in-flight message visible again at once (a Lambda that timed out mid-batch, seen from the queue). */
   public expireVisibility(): void {
     for (const m of this.messages) if (!m.deleted) m.visibleAt = Math.min(m.visibleAt, Date.now());

@@ -165,7 +165,8 @@ export class FargateLauncher implements Launcher {
     let known = false;
     const reserve = async (attempt: number, capacity: CapacityChoice): Promise<boolean> => {
       const enqueuedAt = record?.enqueuedAt ?? request.enqueuedAt;
-      const result = await ledger.reserve(key, record, { jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt }, untilDeadline(context));
+      const reservation = { jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt };
+      const result = await ledger.reserve(key, record, reservation, untilDeadline(context));
       if (!result.won) {
         // Another delivery (or an earlier one) wrote first: act on the item as it is.
         record = result.current ?? await ledger.get(key, untilDeadline(context));
