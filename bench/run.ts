@@ -115,6 +115,7 @@ interface RunOutcome {
   readonly reasonless: number;
   readonly elapsedMs: number;
   readonly stats: Record<string, number>;
+  readonly reasons?: string[];
 }
 
 /** Jobs that ended neither launched nor dead-lettered with a reason, and jobs launched more than once. */
@@ -141,6 +142,7 @@ function account(rig: Rig, expected: Map<string, string>, elapsedMs: number): Ru
     reasonless: redriven.size,
     elapsedMs,
     stats: { ...rig.fake.stats },
+    reasons: [...new Set(rig.deadLetters.map((m) => m.attributes['hc-reason'].replace(/[0-9a-f]{32}/g, 'J').replace(/\d+/g, 'N')))].slice(0, 12),
   };
 }
 
@@ -175,7 +177,9 @@ async function faultRun(jobs: number, malformed: number, tokenModel: TokenModel 
       recordCalls: false,
     },
     job: { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }], fallbackToOnDemand: true },
-    queue: { msPerSecond: 5, duplicateRate: 0.05, seed: 3 },
+    // As in SQS, an invocation ends (and its lease on an attempt with it) before its records are visible again.
+    deadlineMs: 2_000,
+    queue: { msPerSecond: 100, duplicateRate: 0.05, seed: 3 },
   });
   try {
     const bodies: string[] = [];
@@ -321,6 +325,15 @@ async function main() {
   const rate = Number(process.env.BENCH_RATE ?? 20);
   const burst = Number(process.env.BENCH_BURST ?? 20);
   const jobs = Number(process.env.BENCH_JOBS ?? 2000);
+  if (only?.includes('faults')) {
+    for (const model of ['remembered', 'forgotten'] as TokenModel[]) {
+      const f = await faultRunAccounted(Number(process.env.BENCH_FAULT_JOBS ?? 500), 50, model);
+      if (process.env.BENCH_REASONS) console.log(JSON.stringify(f.reasons, null, 1));
+      console.log(`fault run, ECS ${model}: lost ${f.lost}, duplicates ${f.duplicates}, launched ${f.launched}, dead-lettered ${f.deadLettered}, `
+        + `without a reason ${f.reasonless} (${(f.elapsedMs / 1000).toFixed(1)} s)`);
+    }
+    return;
+  }
   if (only?.includes('latency')) {
     const http = await measureBatchLatency(7);
     const memory = await measureBatchLatency(7, 'memory');

@@ -77,6 +77,13 @@ export interface LedgerConfig {
   readonly table: string;
   /** Items expire this long after their last write. */
   readonly ttlSeconds: number;
+  /**
+   * How long after its batch deadline a delivery still owns the attempt it
+   * reserved and got no answer for (its calls are abandoned at the
+   * deadline; the handler keeps this much before the Lambda timeout).
+   * @default 10000
+   */
+  readonly leaseMarginMs?: number;
 }
 
 /** A dispatcher that launches one Fargate task per job. */

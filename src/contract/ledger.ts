@@ -56,6 +56,16 @@ export interface LedgerRecord {
   readonly attemptCapacity: AttemptCapacity;
   /** When the latest attempt was reserved (epoch ms): an open token older than ECS's 24 h is never replayed. */
   readonly reservedAt: number;
+  /**
+   * The delivery that may call RunTask with the open attempt's token, and
+   * until when (epoch ms: the end of its invocation; earlier when it got an
+   * answer). Another delivery waits for the lease to end before it takes
+   * the attempt over: two callers of one token could otherwise see one
+   * failure and one launch (if ECS forgets failed tokens), and the one that
+   * saw the failure would move on to the next token.
+   */
+  readonly owner?: string;
+  readonly leaseUntil?: number;
   /** When the job was first enqueued (epoch ms): HC_ENQUEUED_AT, the same for every delivery of the job. */
   readonly enqueuedAt?: number;
   /** Why the latest attempt started no task. */

@@ -40,7 +40,9 @@ class World {
       fake: { tokenModel: this.model, recordCalls: false },
       config: { tracking: true, maxReceiveCount: 3 },
       job: { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }], fallbackToOnDemand: true },
-      queue: { msPerSecond: 1 },
+      // an invocation's lease (its deadline + 100 ms) ends before its message is visible again, as in SQS
+      deadlineMs: 200,
+      queue: { msPerSecond: 15 },
     });
     this.wireTracker();
   }

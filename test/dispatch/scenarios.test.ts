@@ -4,7 +4,7 @@ import { DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_SOURCE } from '../../src/contract/names';
 import { BundledHandler, lambdaEnvironment, loadBundle, TRACKER_BUNDLE } from '../harness/bundle-loader';
 import { TokenModel } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
-import { fargateTarget, s3Record, USER_QUEUE } from './runtime/fixtures';
+import { eventBridgeEvent, fargateTarget, s3Record, USER_QUEUE } from './runtime/fixtures';
 import { trackerConfig } from '../tracking/runtime/events';
 
 /**
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 async function rig(model: TokenModel, options: RigOptions = {}): Promise<Rig> {
-  const r = await Rig.start({ ...options, bundle: true, fake: { ...options.fake, tokenModel: model }, queue: { msPerSecond: 10, ...options.queue } });
+  const r = await Rig.start({ deadlineMs: 1_000, ...options, bundle: true, fake: { ...options.fake, tokenModel: model }, queue: { msPerSecond: 20, ...options.queue } });
   rigs.push(r);
   return r;
 }
@@ -114,6 +114,19 @@ describe.each(MODELS)('ECS token model: failed tokens %s', (model) => {
     await r.queue.drain(r.handler);
     expect(tasksOf(r, 'a.txt')).toMatchObject([{ attempt: 4 }]);
     expect(r.deadLetters).toHaveLength(1);
+  });
+
+  test('D2 for EventBridge: an event dead-lettered after capacity failures and redriven launches once, under its event id', async () => {
+    const r = await rig(model, { config: { maxReceiveCount: 2 }, job: { environment: { DETAIL: '{{hc:eventbridge.detail}}' } } });
+    r.fake.faults.push({ kind: 'capacity', times: 2 });
+    r.queue.send(JSON.stringify(eventBridgeEvent('evt-1', { orderId: 'o-1' })), { messageId: 'm-e' });
+    await r.queue.drain(r.handler);
+    expect(r.deadLetterReasons()['m-e']).toMatch(/^launch still failing after 2 receives: job evt-1: RunTask started no task: attempt 2/);
+    r.redriveDeadLetters();
+    r.redriveDeadLetters(); // a second move of the same messages moves nothing new
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toMatchObject([{ jobId: 'evt-1', attempt: 3 }]);
+    expect(r.queue.redriven).toEqual([]);
   });
 
   test('D3: two messages with one job id and different content: one task, and the document it reads keeps the first content', async () => {

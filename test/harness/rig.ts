@@ -27,6 +27,13 @@ export interface RigOptions {
   readonly requestTimeoutMs?: number;
   /** Start executions of this state machine instead of launching the job. @default - launch the job */
   readonly stateMachineArn?: string;
+  /**
+   * Each invocation's deadline, from its start (the Lambda timeout less the
+   * handler's margin): keep it under the queue's visibility timeout, as
+   * SQS event sources require (6 times the function timeout).
+   * @default - the handler's own (20 s)
+   */
+  readonly deadlineMs?: number;
   /** The job ledger: DynamoDB over HTTP on the fake (as shipped), or an in-process table (no round trips). @default 'http' */
   readonly ledger?: 'http' | 'memory';
   /**
@@ -95,8 +102,10 @@ export class Rig {
         const handler = loadBundle(bundle, { ...lambdaEnvironment(fake), HC_DISPATCH_CONFIG: JSON.stringify(this.config) }, this.logs);
         this.idle.push({
           // The handler keeps 10 s from the Lambda deadline for itself.
-          handle: (event, o) => handler(event,
-            o?.deadline !== undefined ? { getRemainingTimeInMillis: () => o.deadline! - Date.now() + 10_000 } : undefined),
+          handle: (event, o) => {
+            const deadline = o?.deadline ?? (options.deadlineMs !== undefined ? Date.now() + options.deadlineMs : undefined);
+            return handler(event, deadline !== undefined ? { getRemainingTimeInMillis: () => deadline - Date.now() + 10_000 } : undefined);
+          },
         });
       }
       return;
@@ -124,7 +133,9 @@ export class Rig {
         ...(memory ? { ledger: memory } : {}),
       });
       this.sourceInstances.push(dispatcher);
-      this.idle.push(dispatcher);
+      this.idle.push(options.deadlineMs === undefined ? dispatcher : {
+        handle: (event, o) => dispatcher.handle(event, { deadline: o?.deadline ?? Date.now() + options.deadlineMs! }),
+      });
     }
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { DeferredError, isDispatchError, PermanentError, RetryableError } from './errors';
 import { PreparedJob, prepareJob, TaskOverrides, withTrackingEnv } from './input-mapping';
@@ -15,6 +15,8 @@ import type { PutObject } from '../../internal/runtime/signed-request';
 
 const THROTTLE_BACKOFF_BASE_MS = 250;
 const THROTTLE_BACKOFF_MAX_MS = 4_000;
+/** How often a delivery looks again at an attempt another delivery is launching. */
+const LEASE_POLL_MS = 100;
 
 /**
  * The deterministic RunTask client token of attempt `attempt` of a job:
@@ -85,10 +87,13 @@ export class FargateLauncher implements Launcher {
   /** The budget of the current batch (undefined: no cap; an Error: the count failed). */
   private budget?: LaunchBudget | Error;
   private readonly now: () => number;
+  /** How long after its deadline a delivery still owns the attempt it got no answer for. */
+  private readonly leaseMarginMs: number;
 
   constructor(private readonly target: FargateJobTargetConfig, private readonly startedBy: string, private readonly clients: FargateClients) {
     this.job = target.job;
     this.now = clients.now ?? Date.now;
+    this.leaseMarginMs = target.ledger.leaseMarginMs ?? 10_000;
     if (target.claimCheck && !clients.putObject) {
       throw new Error('dispatcher config has a claim check but no putObject client was given');
     }
@@ -159,13 +164,16 @@ export class FargateLauncher implements Launcher {
     const run = request.run;
     const log = (message: string, fields: Record<string, unknown> = {}) => context.log('INFO', message, { jobId: job.id, run, ...fields });
     const maxNew = this.job.fallbackToOnDemand ? 2 : 1;
+    const me = randomUUID();
+    // This delivery's calls are abandoned at the deadline: its lease ends a margin later.
+    const leaseUntil = context.deadline + this.leaseMarginMs;
     let reserved = 0;
     /** The item as last read or written; `undefined` before the first write when nothing is known yet. */
     let record: LedgerRecord | undefined;
     let known = false;
     const reserve = async (attempt: number, capacity: CapacityChoice): Promise<boolean> => {
       const enqueuedAt = record?.enqueuedAt ?? request.enqueuedAt;
-      const reservation = { jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt };
+      const reservation = { owner: me, leaseUntil, jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt };
       const result = await ledger.reserve(key, record, reservation, untilDeadline(context));
       if (!result.won) {
         // Another delivery (or an earlier one) wrote first: act on the item as it is.
@@ -174,11 +182,12 @@ export class FargateLauncher implements Launcher {
         return false;
       }
       reserved++;
-      record = { ...(record ?? {} as LedgerRecord), run, attempt, attemptState: 'open', attemptCapacity: capacity, reservedAt: this.now(), enqueuedAt };
+      const now = this.now();
+      record = { ...(record ?? {} as LedgerRecord), run, attempt, attemptState: 'open', attemptCapacity: capacity, reservedAt: now, owner: me, leaseUntil, enqueuedAt };
       known = true;
       return true;
     };
-    for (let step = 0; step < 20; step++) {
+    for (let step = 0; step < 60; step++) {
       let attempt: number;
       let capacity: CapacityChoice;
       if (!known) {
@@ -200,6 +209,27 @@ export class FargateLauncher implements Launcher {
               + 'ECS no longer remembers its client token, so trying it again could start a second task: look for a task tagged '
               + `${TAG_JOB_ID}=${job.id}, then launch the job by hand or delete its ledger item`);
           }
+          if (record.owner !== undefined && record.owner !== me) {
+            const left = (record.leaseUntil ?? 0) - this.now();
+            if (left > 0) {
+              // Its owner may still be calling RunTask with this token: only one caller per token.
+              // Owners usually finish within milliseconds: wait for it while this batch has time.
+              const wait = Math.min(LEASE_POLL_MS, left);
+              if (Date.now() + wait < context.deadline && step < 59) {
+                await new Promise((r) => setTimeout(r, wait));
+                record = await ledger.get(key, untilDeadline(context));
+                continue;
+              }
+              throw new RetryableError(`attempt ${record.attempt} is being launched by another delivery (its lease ends in ${Math.ceil(left / 1000)} s): `
+                + 'left in the queue until then');
+            }
+            const takeover = await ledger.takeOver(key, record, me, leaseUntil, untilDeadline(context));
+            if (!takeover.won) {
+              record = takeover.current ?? await ledger.get(key, untilDeadline(context));
+              continue;
+            }
+            record = { ...record, owner: me, leaseUntil };
+          }
           attempt = record.attempt;
           capacity = record.attemptCapacity;
         } else {
@@ -212,14 +242,28 @@ export class FargateLauncher implements Launcher {
       // Room under the running-task cap is taken only now: an attempt left open
       // for lack of room is simply tried (with its token) on the next delivery.
       const budget = this.budget instanceof LaunchBudget ? this.budget : undefined;
-      if (budget && !budget.take(1)) return 'deferred';
+      if (budget && !budget.take(1)) {
+        // RunTask was not called: the next delivery may take the attempt at once.
+        await ledger.release(key, run, attempt, me).catch(() => undefined);
+        return 'deferred';
+      }
       let launched = false;
       try {
         if (prepared.claimCheck) {
           await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${prepared.claimCheck.key}`, prepared.claimCheck.body);
         }
         const input = this.runTaskInput(job, attempt, capacity, prepared.overrides, { run, enqueuedAt: record!.enqueuedAt });
-        const result = await this.attempt(job, input, attempt, context);
+        let result: AttemptResult;
+        try {
+          result = await this.attempt(job, input, attempt, context);
+        } catch (e) {
+          // An answer (throttling, a server error) means no call of this delivery is still in
+          // flight: the next delivery may take the attempt at once. No answer: the lease stands.
+          if ((e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode !== undefined) {
+            await ledger.release(key, run, attempt, me).catch(() => undefined);
+          }
+          throw e;
+        }
         if ('taskArn' in result) {
           await ledger.recordLaunch(key, run, attempt, result.taskArn, untilDeadline(context));
           launched = true;
@@ -341,5 +385,5 @@ export class FargateLauncher implements Launcher {
 
 /** Every AWS call of a batch is abandoned at the batch deadline (the record is retried, its attempt stays open). */
 function untilDeadline(context: BatchContext): AbortSignal {
-  return AbortSignal.timeout(Math.max(1_000, context.deadline - Date.now()));
+  return AbortSignal.timeout(Math.max(100, context.deadline - Date.now()));
 }

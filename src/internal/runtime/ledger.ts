@@ -11,6 +11,9 @@ export function ledgerStore(config: LedgerConfig, signing: SigningOptions & { re
 
 /** A reservation of the next attempt of a job's token chain. */
 export interface Reservation {
+  /** The delivery that reserves (and alone may try) the attempt, until `leaseUntil` (epoch ms). */
+  readonly owner: string;
+  readonly leaseUntil: number;
   readonly jobId: string;
   readonly dispatcher: string;
   readonly run: number;
@@ -82,6 +85,8 @@ export class JobLedgerStore {
         attemptState: 'open',
         attemptCapacity: next.capacity,
         reservedAt: now,
+        owner: next.owner,
+        leaseUntil: next.leaseUntil,
         status: JobStatus.LAUNCHING,
         updatedAt: new Date(now).toISOString(),
         [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
@@ -97,6 +102,35 @@ export class JobLedgerStore {
         : { expression: `attribute_not_exists(#${LEDGER_KEY})`, values: {} },
       returnOld: true,
     }, abortSignal);
+  }
+
+  /**
+   * Takes over an open attempt whose owner's lease has ended (conditional on
+   * the item being as read): the caller may then try the attempt's token.
+   */
+  public async takeOver(key: string, base: LedgerRecord, owner: string, leaseUntil: number,
+    abortSignal?: AbortSignal): Promise<{ readonly won: true } | { readonly won: false; readonly current?: LedgerRecord }> {
+    const now = this.now();
+    return this.update(key, {
+      set: { owner, leaseUntil, updatedAt: new Date(now).toISOString() },
+      condition: {
+        expression: '#run = :run AND #attempt = :attempt AND #attemptState = :open AND (#owner = :previous OR attribute_not_exists(#owner))',
+        values: { run: base.run, attempt: base.attempt, open: 'open', previous: base.owner ?? '' },
+      },
+      returnOld: true,
+    }, abortSignal);
+  }
+
+  /**
+   * Ends the owner's lease early: its RunTask call got an answer that
+   * started nothing definite (throttled, a server error), so no call of its
+   * is still in flight and the next delivery may try the token at once.
+   */
+  public async release(key: string, run: number, attempt: number, owner: string): Promise<void> {
+    await this.updated(key, {
+      set: { leaseUntil: 0, updatedAt: new Date(this.now()).toISOString() },
+      condition: { expression: '#run = :run AND #attempt = :attempt AND #owner = :owner', values: { run, attempt, owner } },
+    });
   }
 
   /** Records the task an attempt started (idempotent: a second delivery that got the same task back records nothing). */

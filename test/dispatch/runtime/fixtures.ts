@@ -11,7 +11,7 @@ export const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatc
 export const DISPATCH_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dispatch';
 
 /** The ledger table of the test configs. */
-export const LEDGER = { table: 'jobs', ttlSeconds: 30 * 86400 };
+export const LEDGER = { table: 'jobs', ttlSeconds: 30 * 86400, leaseMarginMs: 100 };
 
 /** Test settings: the bookkeeping config, with the Fargate target's options flattened in (or a workflow). */
 export type TestConfig = Partial<Omit<DispatchConfig, 'target'>> & {
