@@ -325,6 +325,11 @@ async function main() {
   const rate = Number(process.env.BENCH_RATE ?? 20);
   const burst = Number(process.env.BENCH_BURST ?? 20);
   const jobs = Number(process.env.BENCH_JOBS ?? 2000);
+  if (only?.includes('init')) {
+    const i = measureInit(15);
+    console.log(`dispatcherInitRatio ${(i.ours / i.baseline).toFixed(3)} (${i.ours.toFixed(1)} vs ${i.baseline.toFixed(1)} ms)`);
+    return;
+  }
   if (only?.includes('faults')) {
     for (const model of ['remembered', 'forgotten'] as TokenModel[]) {
       const f = await faultRunAccounted(Number(process.env.BENCH_FAULT_JOBS ?? 500), 50, model);

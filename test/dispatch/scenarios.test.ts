@@ -28,7 +28,10 @@ afterEach(async () => {
 });
 
 async function rig(model: TokenModel, options: RigOptions = {}): Promise<Rig> {
-  const r = await Rig.start({ deadlineMs: 1_000, ...options, bundle: true, fake: { ...options.fake, tokenModel: model }, queue: { msPerSecond: 20, ...options.queue } });
+  // Invocations end (1 s) before their records are visible again (30 simulated s x 20 ms), as in SQS.
+  const r = await Rig.start({
+    deadlineMs: 1_000, ...options, bundle: true, fake: { ...options.fake, tokenModel: model }, queue: { msPerSecond: 20, ...options.queue },
+  });
   rigs.push(r);
   return r;
 }
