@@ -1,6 +1,7 @@
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { lambdaEnvironment } from '../harness/bundle-loader';
 import { FakeAws } from '../harness/fake-aws';
 import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE } from './runtime/fixtures';
 import { taskStopped, trackerConfig } from '../tracking/runtime/events';
@@ -22,15 +23,8 @@ function runInNode(bundle: string, fake: FakeAws, event: unknown, env: Record<st
       env: {
         PATH: process.env.PATH,
         EVENT: JSON.stringify(event),
-        AWS_REGION: 'eu-west-1',
-        // how Lambda hands the function its role's credentials
-        AWS_ACCESS_KEY_ID: 'ASIAFAKE',
-        AWS_SECRET_ACCESS_KEY: 'fake',
-        AWS_SESSION_TOKEN: 'session',
-        AWS_ENDPOINT_URL_ECS: fake.url,
-        AWS_ENDPOINT_URL_SQS: fake.url,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: fake.url,
-        AWS_ENDPOINT_URL_DYNAMODB: fake.url,
+        // the region, how Lambda hands the function its role's credentials, and the fake's endpoints
+        ...lambdaEnvironment(fake),
         ...env,
       },
       timeout: 30_000,
