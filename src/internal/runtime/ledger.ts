@@ -182,7 +182,8 @@ export class JobLedgerStore {
       ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
       ...(outcome.stoppedAt ? { stoppedAt: outcome.stoppedAt } : {}),
     };
-    const recorded = await this.updated(key, {
+    // One write: the item as written when it records, the item as it was when it does not.
+    const result = await this.update(key, {
       set,
       // A task the dispatcher could not record (it stopped first) is the run's task all the same.
       setIfMissing: { taskArn: outcome.taskArn, run: outcome.run, attempt: 0, attemptState: 'launched', attemptCapacity: 'primary', reservedAt: now, createdAt: set.updatedAt, tasks: [outcome.taskArn] },
@@ -191,9 +192,11 @@ export class JobLedgerStore {
           + 'AND (attribute_not_exists(#outcomeTask) OR #outcomeTask <> :task))',
         values: { run: outcome.run, task: outcome.taskArn },
       },
+      returnOld: true,
+      returnNew: true,
     });
-    const record = await this.get(key);
-    if (recorded) return { kind: 'recorded', record: record! };
+    if (result.won) return { kind: 'recorded', record: result.item! };
+    const record = result.current;
     if (record && record.outcomeTask === outcome.taskArn) return { kind: 'duplicate', record };
     return { kind: 'stale', record };
   }
@@ -211,7 +214,10 @@ export class JobLedgerStore {
     return (await this.update(key, u, abortSignal)).won;
   }
 
-  /** One conditional UpdateItem; when the condition failed, the item as it was (if asked for with `returnOld`). */
+  /**
+   * One conditional UpdateItem; when the condition failed, the item as it
+   * was (with `returnOld`); when it held, the item as written (with `returnNew`).
+   */
   private async update(key: string, u: {
     set: Record<string, unknown>;
     setIfMissing?: Record<string, unknown>;
@@ -219,7 +225,8 @@ export class JobLedgerStore {
     remove?: string[];
     condition: { expression: string; values: Record<string, unknown> };
     returnOld?: boolean;
-  }, abortSignal?: AbortSignal): Promise<{ readonly won: true } | { readonly won: false; readonly current?: LedgerRecord }> {
+    returnNew?: boolean;
+  }, abortSignal?: AbortSignal): Promise<{ readonly won: true; readonly item?: LedgerRecord } | { readonly won: false; readonly current?: LedgerRecord }> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const name = (n: string) => {
@@ -244,7 +251,7 @@ export class JobLedgerStore {
     for (const [k, v] of Object.entries(u.condition.values)) values[`:${k}`] = marshall(v);
     const removes = (u.remove ?? []).filter((r) => !(r in u.set)).map(name);
     try {
-      await this.call('UpdateItem', {
+      const out = await this.call('UpdateItem', {
         TableName: this.table,
         Key: { [LEDGER_KEY]: { S: key } },
         UpdateExpression: `SET ${parts.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
@@ -252,8 +259,9 @@ export class JobLedgerStore {
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ...(u.returnOld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}),
+        ...(u.returnNew ? { ReturnValues: 'ALL_NEW' } : {}),
       }, abortSignal);
-      return { won: true };
+      return { won: true, item: unmarshallItem(out?.Attributes) as LedgerRecord | undefined };
     } catch (e) {
       if (isConditionFailure(e)) return { won: false, current: unmarshallItem((e as DynamoError).item) as LedgerRecord | undefined };
       throw e;
