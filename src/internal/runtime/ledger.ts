@@ -31,6 +31,9 @@ export type OutcomeRecording =
   /** The job has moved on to a later run, or another task: nothing recorded. */
   | { readonly kind: 'stale'; readonly record?: LedgerRecord };
 
+/** What a conditional write found: the item as written (when asked), or as it was when the condition failed. */
+type UpdateResult = { readonly won: true; readonly item?: LedgerRecord } | { readonly won: false; readonly current?: LedgerRecord };
+
 /** An outcome the tracker records. */
 export interface Outcome {
   readonly jobId: string;
@@ -226,7 +229,7 @@ export class JobLedgerStore {
     condition: { expression: string; values: Record<string, unknown> };
     returnOld?: boolean;
     returnNew?: boolean;
-  }, abortSignal?: AbortSignal): Promise<{ readonly won: true; readonly item?: LedgerRecord } | { readonly won: false; readonly current?: LedgerRecord }> {
+  }, abortSignal?: AbortSignal): Promise<UpdateResult> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const name = (n: string) => {
