@@ -168,9 +168,8 @@ export class FargateLauncher implements Launcher {
     // This delivery's calls are abandoned at the deadline: its lease ends a margin later.
     const leaseUntil = context.deadline + this.leaseMarginMs;
     let reserved = 0;
-    /** The item as last read or written; `undefined` before the first write when nothing is known yet. */
+    /** The item as last read or written (from the second step on; before the first write nothing is known). */
     let record: LedgerRecord | undefined;
-    let known = false;
     const reserve = async (attempt: number, capacity: CapacityChoice): Promise<boolean> => {
       const enqueuedAt = record?.enqueuedAt ?? request.enqueuedAt;
       const reservation = { owner: me, leaseUntil, jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt };
@@ -178,19 +177,17 @@ export class FargateLauncher implements Launcher {
       if (!result.won) {
         // Another delivery (or an earlier one) wrote first: act on the item as it is.
         record = result.current ?? await ledger.get(key, untilDeadline(context));
-        known = true;
         return false;
       }
       reserved++;
       const now = this.now();
       record = { ...(record ?? {} as LedgerRecord), run, attempt, attemptState: 'open', attemptCapacity: capacity, reservedAt: now, owner: me, leaseUntil, enqueuedAt };
-      known = true;
       return true;
     };
     for (let step = 0; step < 60; step++) {
       let attempt: number;
       let capacity: CapacityChoice;
-      if (!known) {
+      if (step === 0) {
         // Optimistic: a new job (the common case) reserves attempt `request.attempt` at once.
         if (!await reserve(request.attempt, 'primary')) continue;
         attempt = request.attempt;

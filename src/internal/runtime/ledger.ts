@@ -76,7 +76,7 @@ export class JobLedgerStore {
    * there is none.
    */
   public async reserve(key: string, base: LedgerRecord | undefined, next: Reservation,
-    abortSignal?: AbortSignal): Promise<{ readonly won: true } | { readonly won: false; readonly current?: LedgerRecord }> {
+    abortSignal?: AbortSignal): Promise<UpdateResult> {
     const now = this.now();
     const newRun = base !== undefined && next.run !== base.run;
     return this.update(key, {
@@ -112,7 +112,7 @@ export class JobLedgerStore {
    * the item being as read): the caller may then try the attempt's token.
    */
   public async takeOver(key: string, base: LedgerRecord, owner: string, leaseUntil: number,
-    abortSignal?: AbortSignal): Promise<{ readonly won: true } | { readonly won: false; readonly current?: LedgerRecord }> {
+    abortSignal?: AbortSignal): Promise<UpdateResult> {
     const now = this.now();
     return this.update(key, {
       set: { owner, leaseUntil, updatedAt: new Date(now).toISOString() },
