@@ -126,7 +126,7 @@ export class Rig {
               ? { requestHandler: { connectionTimeout: 3_000, requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } }
               : {}),
           },
-          sqs: common,
+          sqsEndpoint: endpoint,
           log,
           metrics: false,
         }),

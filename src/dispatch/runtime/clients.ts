@@ -1,17 +1,18 @@
 import { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
-import { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { DispatcherClients } from './dispatcher';
 import type { FargateClients } from './fargate-launcher';
 import type { LedgerConfig } from '../../contract/dispatch-config';
 import { CLIENT_DEFAULTS } from '../../internal/runtime/clients';
 import { ledgerStore } from '../../internal/runtime/ledger';
 import type { LogFn } from '../../internal/runtime/log';
-import { RequestHandler, s3PutObject } from '../../internal/runtime/signed-request';
+import { RequestHandler, s3PutObject, SigningOptions } from '../../internal/runtime/signed-request';
+import { sqsSendMessage } from '../../internal/runtime/sqs-send';
 
 /** Settings shared by the handler and the tests that run it against a fake endpoint. */
 export interface ClientOverrides {
   readonly ecs?: ECSClientConfig;
-  readonly sqs?: SQSClientConfig;
+  /** SQS endpoint. @default AWS_ENDPOINT_URL_SQS, or the region's */
+  readonly sqsEndpoint?: string;
   readonly log?: LogFn;
   /** @default true */
   readonly metrics?: boolean;
@@ -35,14 +36,10 @@ export function createClients(ledger: LedgerConfig, overrides: ClientOverrides =
     retryMode: 'adaptive',
     ...overrides.ecs,
   });
-  const signing = {
-    region: () => ecs.config.region(),
-    credentials: () => ecs.config.credentials(),
-    handler: ecs.config.requestHandler as RequestHandler,
-  };
+  const signing = signingOf(ecs);
   return {
     ecs,
-    sqs: sqsClient(overrides),
+    sendMessage: sqsSendMessage(signing, overrides.sqsEndpoint),
     putObject: s3PutObject(signing),
     ledger: ledgerStore(ledger, signing, overrides.dynamoEndpoint),
     log: overrides.log,
@@ -50,8 +47,11 @@ export function createClients(ledger: LedgerConfig, overrides: ClientOverrides =
   };
 }
 
-/** The bookkeeping's SQS client, created on first use: only dead-lettering and carry-over need it. */
-export function sqsClient(overrides: ClientOverrides = {}): () => SQSClient {
-  let sqs: SQSClient | undefined;
-  return () => (sqs ??= new SQSClient({ ...CLIENT_DEFAULTS, ...overrides.sqs }));
+/** Region, credentials and HTTP handler of an SDK client, for the handlers' own signed requests. */
+export function signingOf(client: { config: { region: () => Promise<string>; credentials: () => Promise<any>; requestHandler: unknown } }): SigningOptions & { region: () => Promise<string> } {
+  return {
+    region: () => client.config.region(),
+    credentials: () => client.config.credentials(),
+    handler: client.config.requestHandler as RequestHandler,
+  };
 }

@@ -1,4 +1,3 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeferredError, isDispatchError, PermanentError } from './errors';
 import type { BatchContext, Launcher } from './launcher';
 import { messageAttribute, normalizeRecord, truncate } from './normalize';
@@ -11,6 +10,7 @@ import { parseHandlerConfig } from '../../internal/runtime/config';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import { errorText as baseErrorText, jsonLog, LogFn } from '../../internal/runtime/log';
 import { mapLimit } from '../../internal/runtime/map-limit';
+import type { SendMessage } from '../../internal/runtime/sqs-send';
 import { BatchResponse, receiveCountOf, recordsOf, sentTimestampOf, SqsEvent, SqsRecord } from '../../internal/runtime/sqs';
 
 /** What became of one SQS record. */
@@ -57,8 +57,8 @@ export function parseConfig(text: string | undefined): DispatchConfig {
 
 /** The AWS calls the record bookkeeping makes. */
 export interface DispatcherClients {
-  /** Created on first use: only dead-lettering and carry-over need it. */
-  readonly sqs: () => SQSClient;
+  /** SQS SendMessage: dead-lettering and carry-over. */
+  readonly sendMessage: SendMessage;
   readonly log?: LogFn;
   /** Set to false to skip the EMF metric lines (tests). @default true */
   readonly metrics?: boolean;
@@ -225,12 +225,12 @@ export class Dispatcher {
       if (size > MAX_MESSAGE_BYTES) {
         return await this.deadLetter(record, `${reason}; its carry-over message would be ${size} bytes, over the SQS limit of ${MAX_MESSAGE_BYTES}`, receiveCount);
       }
-      await this.clients.sqs().send(new SendMessageCommand({
+      await this.clients.sendMessage({
         QueueUrl: this.config.dispatchQueueUrl,
         MessageBody: sent.body,
         ...(sent.attributes ? { MessageAttributes: sent.attributes } : {}),
         DelaySeconds: CARRY_OVER_DELAY_SECONDS,
-      }));
+      });
     } catch (e) {
       this.log('ERROR', 'carry-over failed, will retry', { messageId: record.messageId, error: errorText(e) });
       return { status: 'retry', reason: `carry-over failed: ${errorText(e)}` };
@@ -242,7 +242,7 @@ export class Dispatcher {
   private async deadLetter(record: SqsRecord, reason: string, receiveCount: number): Promise<RecordOutcome> {
     const shortReason = truncate(reason, 1000);
     try {
-      await this.clients.sqs().send(new SendMessageCommand({
+      await this.clients.sendMessage({
         QueueUrl: this.config.deadLetterQueueUrl,
         MessageBody: record.body === '' ? '(empty body)' : record.body,
         MessageAttributes: {
@@ -252,7 +252,7 @@ export class Dispatcher {
           [DLQ_ATTR_MESSAGE_ID]: { DataType: 'String', StringValue: messageAttribute(record, DLQ_ATTR_MESSAGE_ID) ?? record.messageId },
           [DLQ_ATTR_RECEIVE_COUNT]: { DataType: 'Number', StringValue: String(receiveCount) },
         },
-      }));
+      });
     } catch (e) {
       // Not deleted from the source queue: SQS delivers it again (and redrives it).
       this.log('ERROR', 'dead-lettering failed, will retry', { messageId: record.messageId, reason: shortReason, error: errorText(e) });

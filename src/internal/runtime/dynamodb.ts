@@ -1,28 +1,13 @@
-import { createSigner, sendSigned, SigningOptions } from './signed-request';
+import { AwsJsonError, awsJsonTransport, AwsJsonTransport, AwsJsonTransportOptions, serviceEndpoint } from './json-protocol';
 
 /** Sends one DynamoDB JSON-protocol operation and returns its parsed answer; throws `DynamoError`. */
-export type DynamoTransport = (operation: string, body: Record<string, unknown>, abortSignal?: AbortSignal) => Promise<any>;
+export type DynamoTransport = AwsJsonTransport;
 
 /** A DynamoDB error with its type (`ConditionalCheckFailedException`, `ThrottlingException`, ...). */
-export class DynamoError extends Error {
-  /** `item`: the item as it was, when a condition failed and ReturnValuesOnConditionCheckFailure was ALL_OLD. */
-  constructor(public readonly type: string, message: string, public readonly retryable: boolean, public readonly item?: Record<string, any>) {
-    super(message);
-    this.name = type;
-  }
-}
+export const DynamoError = AwsJsonError;
+export type DynamoError = AwsJsonError;
 
-const RETRYABLE = new Set([
-  'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'InternalServerError',
-  'ServiceUnavailable', 'TransactionInProgressException', 'LimitExceededException',
-]);
-
-export interface DynamoTransportOptions extends SigningOptions {
-  /** Base URL: `AWS_ENDPOINT_URL_DYNAMODB`, or `https://dynamodb.<region>.amazonaws.com`. */
-  readonly endpoint: () => Promise<string>;
-  /** Attempts per operation (throttling, 5xx, dropped connections). @default 4 */
-  readonly maxAttempts?: number;
-}
+export type DynamoTransportOptions = AwsJsonTransportOptions;
 
 /**
  * DynamoDB over SigV4-signed HTTP (the JSON 1.0 protocol), with the SDK's
@@ -30,37 +15,12 @@ export interface DynamoTransportOptions extends SigningOptions {
  * jittered exponential backoff; a condition that failed is not.
  */
 export function dynamoTransport(options: DynamoTransportOptions): DynamoTransport {
-  const signer = createSigner('dynamodb', options);
-  const maxAttempts = options.maxAttempts ?? 4;
-  return async (operation, body, abortSignal) => {
-    const url = `${(await options.endpoint()).replace(/\/$/, '')}/`;
-    for (let attempt = 1; ; attempt++) {
-      let error: DynamoError;
-      try {
-        const response = await sendSigned(signer, options, {
-          method: 'POST',
-          url,
-          headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}` },
-          body: JSON.stringify(body),
-        }, abortSignal);
-        const parsed = response.text ? JSON.parse(response.text) : {};
-        if (response.statusCode >= 200 && response.statusCode < 300) return parsed;
-        const type = String(parsed.__type ?? `HTTP${response.statusCode}`).split('#').pop()!;
-        error = new DynamoError(type, `DynamoDB ${operation}: ${type}: ${parsed.message ?? parsed.Message ?? ''}`.trim(),
-          response.statusCode >= 500 || RETRYABLE.has(type), parsed.Item);
-      } catch (e) {
-        if (abortSignal?.aborted) throw e;
-        error = new DynamoError((e as Error)?.name ?? 'NetworkError', `DynamoDB ${operation}: ${(e as Error)?.message}`, true);
-      }
-      if (!error.retryable || attempt >= maxAttempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2)));
-    }
-  };
+  return awsJsonTransport('dynamodb', 'DynamoDB_20120810', options);
 }
 
 /** The DynamoDB endpoint of the handler's environment. */
 export function dynamoEndpoint(region: () => Promise<string>): () => Promise<string> {
-  return async () => process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `https://dynamodb.${await region()}.amazonaws.com`;
+  return serviceEndpoint('dynamodb', 'DYNAMODB', region);
 }
 
 type AttributeValue =

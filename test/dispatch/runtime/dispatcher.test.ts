@@ -1,21 +1,27 @@
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   config, DISPATCH_QUEUE, dispatcherFor, DLQ_URL, eventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE,
 } from './fixtures';
 import { parseConfig } from '../../../src/dispatch/runtime/dispatcher';
+import type { SendMessageInput } from '../../../src/internal/runtime/sqs-send';
 import { clientToken } from '../../../src/dispatch/runtime/fargate-launcher';
 
 const ecsMock = mockClient(ECSClient);
-const sqsMock = mockClient(SQSClient);
+/** What the dispatcher sent to SQS; `sendFails` makes SendMessage fail. */
+const sent: SendMessageInput[] = [];
+let sendFails: Error | undefined;
+const sendMessage = async (input: SendMessageInput) => {
+  if (sendFails) throw sendFails;
+  sent.push(input);
+  return `dlq-${sent.length}`;
+};
 const logs: any[] = [];
 
 function dispatcher(c = config()) {
-  const sqs = new SQSClient({ region: 'eu-west-1' });
   return dispatcherFor(c, {
     ecs: new ECSClient({ region: 'eu-west-1' }),
-    sqs: () => sqs,
+    sendMessage,
     putObject: async () => undefined,
     log: (level, message, fields) => logs.push({ level, message, ...fields }),
     metrics: false,
@@ -24,14 +30,14 @@ function dispatcher(c = config()) {
 
 const launched = (arn = 'arn:aws:ecs:eu-west-1:111122223333:task/jobs/abc') => ({ tasks: [{ taskArn: arn }], failures: [] });
 const runTaskInputs = () => ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input);
-const deadLetters = () => sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+const deadLetters = () => [...sent];
 
 beforeEach(() => {
   ecsMock.reset();
-  sqsMock.reset();
+  sent.length = 0;
+  sendFails = undefined;
   logs.length = 0;
   ecsMock.on(RunTaskCommand).resolves(launched());
-  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
 });
 
 const BASE_INPUT = {
@@ -217,7 +223,7 @@ describe('batchItemFailures and dead-lettering', () => {
   });
 
   test('when dead-lettering itself fails the record is retried, not lost', async () => {
-    sqsMock.on(SendMessageCommand).rejects(new Error('sqs down'));
+    sendFails = new Error('sqs down');
     const res = await dispatcher().handle({ Records: [sqsRecord('bad', '{')] });
     expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
   });
@@ -375,8 +381,7 @@ describe('tracking entries and metrics', () => {
     const lines: string[] = [];
     const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     try {
-      const sqs = new SQSClient({ region: 'eu-west-1' });
-      await dispatcherFor(config(), { ecs: new ECSClient({ region: 'eu-west-1' }), sqs: () => sqs, log: () => undefined })
+      await dispatcherFor(config(), { ecs: new ECSClient({ region: 'eu-west-1' }), sendMessage, log: () => undefined })
         .handle({
           Records: [
             s3Message('a', [s3Record('a.txt')]), s3Message('b', [s3Record('b.txt')]), s3Message('c', [s3Record('c.txt')]), sqsRecord('bad', '{'),

@@ -135,9 +135,9 @@ describe('the dispatcher accounts for every record', () => {
         },
       };
       const deadLetters: any[] = [];
-      const sqs = { send: async (command: any) => { deadLetters.push(command.input); return { MessageId: 'x' }; } };
+      const sendMessage = async (input: any) => { deadLetters.push(input); return 'x'; };
       const dispatcher = dispatcherFor(config({ claimCheck: CLAIM_CHECK }, { environment: JOB_ENV }), {
-        ecs: ecs as any, sqs: () => sqs as any, putObject: async () => undefined, log: () => undefined, metrics: false,
+        ecs: ecs as any, sendMessage, putObject: async () => undefined, log: () => undefined, metrics: false,
       });
       const outcomes: RecordOutcome[] = [];
       for (const r of records) outcomes.push(await dispatcher.processRecord(r));
@@ -161,8 +161,7 @@ describe('the dispatcher accounts for every record', () => {
   });
 
   test('malformed events and batches are answered, not thrown', async () => {
-    const sqs = { send: async () => ({}) };
-    const dispatcher = dispatcherFor(config(), { ecs: {} as any, sqs: () => sqs as any, log: () => undefined, metrics: false });
+    const dispatcher = dispatcherFor(config(), { ecs: {} as any, sendMessage: async () => 'x', log: () => undefined, metrics: false });
     for (const event of [undefined, null, {}, { Records: null }, { Records: 'x' }, { Records: [] }]) {
       await expect(dispatcher.handle(event as any)).resolves.toEqual({ batchItemFailures: [] });
     }
