@@ -19,8 +19,12 @@ import {
 import { S3ToFargateStack, secureBucketProps } from '../examples/s3-to-fargate';
 import { ENVELOPE_KEY, JobSourceType } from '../src/contract/job';
 import { normalizeRecord } from '../src/dispatch/runtime/normalize';
-import { config, DISPATCH_QUEUE, s3Encode, s3Message, s3Record } from '../test/dispatch/runtime/fixtures';
+import { createClients } from '../src/dispatch/runtime/clients';
+import { FargateLauncher } from '../src/dispatch/runtime/fargate-launcher';
+import { config, DISPATCH_QUEUE, dispatcherFor, fargateTarget, s3Encode, s3Message, s3Record } from '../test/dispatch/runtime/fixtures';
 import { FakeAws, TokenModel } from '../test/harness/fake-aws';
+import { inProcessLedger } from '../test/harness/fake-dynamo';
+import { RemoteFake } from '../test/harness/remote-fake';
 import { Rig } from '../test/harness/rig';
 
 const ROOT = path.join(__dirname, '..');
@@ -79,13 +83,28 @@ function measureInit(runs: number) {
 /** DynamoDB's typical in-region latency for a single-item read or write. */
 const DYNAMO_LATENCY_MS = 5;
 
+/**
+ * 10 jobs through the dispatcher vs 1 plain RunTask, both against the fake
+ * AWS in a process of its own (see `RemoteFake`): the dispatcher's clients
+ * are the handler's own (`createClients`), its ledger over HTTP or in memory.
+ */
 async function measureBatchLatency(runs: number, ledger: 'http' | 'memory' = 'http') {
-  const rig = await Rig.start({ fake: { runTaskLatencyMs: 100, dynamoLatencyMs: DYNAMO_LATENCY_MS, recordCalls: false }, instances: 1, ledger });
+  const fake = await RemoteFake.start({ runTaskLatencyMs: 100, dynamoLatencyMs: DYNAMO_LATENCY_MS, recordCalls: false });
   try {
-    const ecsClient = new ECSClient({ region: 'eu-west-1', endpoint: rig.fake.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    const input = rig.launcher().runTaskInput({ id: 'warm', source: JobSourceType.S3, fields: { 's3.key': 'k', 's3.uri': 's3://b/k' }, event: {} }, 1);
+    const c = config({ deadLetterQueueUrl: fake.queueUrl('dlq'), dispatchQueueUrl: fake.queueUrl('dispatch') });
+    const credentials = { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' };
+    const clients = createClients(fargateTarget(c).ledger, {
+      ecs: { region: 'eu-west-1', endpoint: fake.url, credentials },
+      sqsEndpoint: fake.url,
+      dynamoEndpoint: fake.url,
+      log: () => undefined,
+      metrics: false,
+    });
+    const dispatcher = dispatcherFor(c, { ...clients, ...(ledger === 'memory' ? { ledger: inProcessLedger().ledger } : {}) });
+    const ecsClient = new ECSClient({ region: 'eu-west-1', endpoint: fake.url, credentials });
+    const input = (dispatcher.launcher as FargateLauncher).runTaskInput({ id: 'warm', source: JobSourceType.S3, fields: { 's3.key': 'k', 's3.uri': 's3://b/k' }, event: {} }, 1);
     await ecsClient.send(new RunTaskCommand(input));
-    await rig.dispatcher().handle({ Records: [s3Message('warm', [s3Record('warm.txt')])] });
+    await dispatcher.handle({ Records: [s3Message('warm', [s3Record('warm.txt')])] });
     const single: number[] = [];
     const batch: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -94,13 +113,13 @@ async function measureBatchLatency(runs: number, ledger: 'http' | 'memory' = 'ht
       single.push(performance.now() - t);
       const records = Array.from({ length: 10 }, (_, j) => s3Message(`b${i}-${j}`, [s3Record(`run${i}/job${j}.txt`)]));
       t = performance.now();
-      const res = await rig.handler({ Records: records });
+      const res = await dispatcher.handle({ Records: records });
       batch.push(performance.now() - t);
       if (res.batchItemFailures.length) throw new Error('batch latency run had failures');
     }
     return { single: median(single), batch: median(batch) };
   } finally {
-    await rig.close();
+    await fake.close();
   }
 }
 
