@@ -115,7 +115,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // jsii languages cannot bundle. The AWS SDK is bundled (not taken from the
 // runtime) so the handler runs exactly the client version we test against;
 // ESM entry points (`module`) let esbuild drop the parts we do not call.
-const LAMBDA_HANDLERS = ['src/dispatch/dispatcher.lambda.ts', 'src/dispatch/workflow-dispatcher.lambda.ts', 'src/tracking/tracker.lambda.ts'];
+const LAMBDA_HANDLERS = [
+  'src/dispatch/dispatcher.lambda.ts', 'src/dispatch/route-dispatcher.lambda.ts', 'src/dispatch/workflow-dispatcher.lambda.ts', 'src/tracking/tracker.lambda.ts',
+];
 for (const entrypoint of LAMBDA_HANDLERS) {
   project.bundler.addBundle(entrypoint, {
     platform: 'node',

@@ -108,7 +108,40 @@ export interface WorkflowTargetConfig {
   readonly stateMachineArn: string;
 }
 
-export type TargetConfig = FargateJobTargetConfig | WorkflowTargetConfig;
+/** A rule of a route, evaluated in order; the first that matches picks the destination. */
+export interface RouteRuleConfig {
+  /**
+   * `sizeBelow`: the job's size (S3 object size, SQS body or EventBridge detail bytes) is below `bytes`;
+   * `keyPrefix` / `keySuffix`: the S3 key starts / ends with `value`;
+   * `fieldEquals`: the template `field` (a `JobField` marker) resolves to `value`.
+   */
+  readonly kind: 'sizeBelow' | 'keyPrefix' | 'keySuffix' | 'fieldEquals';
+  readonly bytes?: number;
+  readonly value?: string;
+  readonly field?: string;
+  /** Index into `destinations`. */
+  readonly destination: number;
+}
+
+/** Where a route sends a job: one of its Lambda functions, or its Fargate job. */
+export type RouteDestinationConfig =
+  | { readonly kind: 'lambda'; readonly functionArn: string; readonly spillover: boolean; readonly memoryMiB: number; readonly arm64: boolean }
+  | { readonly kind: 'fargate' };
+
+/** A dispatcher that picks Lambda or Fargate per job. */
+export interface RouteTargetConfig {
+  readonly kind: 'route';
+  readonly rules: RouteRuleConfig[];
+  /** Index into `destinations` of the jobs no rule matches. */
+  readonly otherwise: number;
+  readonly destinations: RouteDestinationConfig[];
+  readonly ledger: LedgerConfig;
+  readonly claimCheck?: ClaimCheckConfig;
+  /** The route's Fargate job (the `fargate` destination and the spillover target). */
+  readonly fargate?: Omit<FargateJobTargetConfig, 'kind' | 'ledger' | 'claimCheck'>;
+}
+
+export type TargetConfig = FargateJobTargetConfig | WorkflowTargetConfig | RouteTargetConfig;
 
 export interface DispatchConfig {
   readonly version: number;

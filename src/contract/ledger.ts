@@ -70,8 +70,12 @@ export interface LedgerRecord {
   readonly enqueuedAt?: number;
   /** Why the latest attempt started no task. */
   readonly lastFailure?: string;
-  /** The task of the current run. */
+  /** The task of the current run (`lambda:<request id>` for a run on a Lambda worker). */
   readonly taskArn?: string;
+  /** Where the current run runs, for a routing dispatcher: `lambda` or `fargate`. */
+  readonly compute?: string;
+  /** Why the job left Lambda for Fargate, when it spilled over. */
+  readonly spilledOver?: string;
   /** Every task the job ran, in order. */
   readonly tasks: string[];
   readonly status: JobStatus;

@@ -44,8 +44,8 @@ export interface ClaimCheckBinding {
 export interface ClaimCheckParties {
   /** The dispatcher's role. */
   readonly writer: iam.IRole;
-  /** The job's task role. */
-  readonly reader: iam.IRole;
+  /** Who reads documents: the job's task role, and a route's Lambda workers. */
+  readonly readers: iam.IRole[];
 }
 
 /**
@@ -106,10 +106,12 @@ export class ClaimCheck {
     parties.writer.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
     // SSE-KMS PutObject needs a data key, nothing more (a single-part PUT).
     bucket.encryptionKey?.grant(parties.writer, 'kms:GenerateDataKey');
-    iam.Grant.addToPrincipal({ grantee: parties.reader, actions: ['s3:GetObject'], resourceArns: [objects] });
-    bucket.encryptionKey?.grantDecrypt(parties.reader);
-    const readerPolicy = parties.reader.node.tryFindChild('DefaultPolicy');
-    if (readerPolicy) acknowledgeWildcardResources(readerPolicy, [documentsWildcard(prefix, 's3:GetObject')]);
+    for (const reader of parties.readers) {
+      iam.Grant.addToPrincipal({ grantee: reader, actions: ['s3:GetObject'], resourceArns: [objects] });
+      bucket.encryptionKey?.grantDecrypt(reader);
+      const readerPolicy = reader.node.tryFindChild('DefaultPolicy');
+      if (readerPolicy) acknowledgeWildcardResources(readerPolicy, [documentsWildcard(prefix, 's3:GetObject')]);
+    }
     return {
       bucket,
       prefix,

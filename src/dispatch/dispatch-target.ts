@@ -1,7 +1,11 @@
-import { aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_s3 as s3, aws_sqs as sqs, Token } from 'aws-cdk-lib';
+import {
+  Duration, aws_ecs as ecs, aws_iam as iam, aws_lambda as lambda, aws_lambda_destinations as destinations, aws_logs as logs, aws_s3 as s3,
+  aws_sqs as sqs, Stack, Token,
+} from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { ClaimCheck } from './claim-check';
-import type { TargetConfig } from '../contract/dispatch-config';
+import { ClaimCheck, ClaimCheckBinding } from './claim-check';
+import { ComputeRoute, ComputeTarget } from './compute-route';
+import type { FargateJobTargetConfig, RouteDestinationConfig, TargetConfig } from '../contract/dispatch-config';
 import { JobSourceType } from '../contract/job';
 import { FIELD_SOURCES, fieldsIn, PAYLOAD_URI_FIELD } from '../contract/job-fields';
 import type { WildcardReason } from '../internal/nag';
@@ -49,6 +53,18 @@ export interface FargateJobTargetOptions {
    * @default - a new `JobLedger` (30-day TTL, retained on stack deletion)
    */
   readonly ledger?: IJobLedger;
+}
+
+/** Options of `DispatchTarget.route()`. */
+export interface RouteTargetOptions extends FargateJobTargetOptions {
+  /**
+   * Rules evaluated in order for every job; the first that matches picks
+   * where the job runs.
+   */
+  readonly rules: ComputeRoute[];
+
+  /** Where jobs that match no rule run. */
+  readonly otherwise: ComputeTarget;
 }
 
 /** What a dispatcher hands its target when it binds it. @internal */
@@ -101,6 +117,18 @@ export abstract class DispatchTarget {
     return new WorkflowTarget(workflow);
   }
 
+  /**
+   * Choose the compute model per job: rules (size, S3 key, any job field)
+   * send each job to a Lambda function (invoked asynchronously) or to a
+   * Fargate job, and a Lambda run that cannot finish (timeout, out of
+   * memory, too old, or the worker asks) spills over to the Fargate job.
+   * The Fargate options (claim check, tracking, cap, ledger) apply to the
+   * route's Fargate job; a route has at most one.
+   */
+  public static route(options: RouteTargetOptions): DispatchTarget {
+    return new RouteTarget(options);
+  }
+
   /** The construct each job starts (the job or the workflow). */
   public abstract readonly subject: IConstruct;
 
@@ -141,74 +169,101 @@ class FargateJobTarget extends DispatchTarget {
 
   public _bind(scope: Construct, host: DispatchTargetHost): DispatchTargetBinding {
     const job = this.job;
-    job.grantRun(host.role);
-    const wildcards: WildcardReason[] = [
-      {
-        matches: (resource, actions) => actions.includes('ecs:RunTask') && resource.endsWith(`:task-definition/${job.taskDefinition.family}:*`),
-        reason: 'ecs:RunTask covers every revision of the job\'s task definition family (family:*) so a redeployed job keeps launching; it is conditioned on ecs:cluster.',
-      },
-      {
-        matches: (resource, actions) => actions.length === 1 && actions[0] === 'ecs:TagResource' && /:task\/[^/]+\/\*$/.test(resource),
-        reason: 'ecs:TagResource covers tasks of the job\'s cluster, whose ids are unknown before launch; it is conditioned on ecs:CreateAction=RunTask.',
-      },
-    ];
-    const cap = this.options.maxConcurrentTasks;
-    if (cap !== undefined) {
-      // Counting running tasks, and carrying deferred records over into the queue.
-      host.role.addToPrincipalPolicy(toStatement(listTasksPermission(job.cluster)));
-      host.queue.grantSendMessages(host.role);
-      wildcards.push({
-        matches: (resource, actions) => resource === '*' && actions.length === 1 && actions[0] === 'ecs:ListTasks',
-        reason: 'ecs:ListTasks (counting running tasks for maxConcurrentTasks) takes no task resource; it is conditioned on ecs:cluster.',
-      });
-    }
+    // Grants first, then the ledger, the claim check and the tracker: the order their resources and statements synthesize in.
+    const fargate = bindFargateJob(host, job, this.options);
     const ledger = this.options.ledger ?? new JobLedger(scope, 'Ledger');
     ledger.grantRecordJobs(host.role);
-    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, reader: job.taskRole });
-    if (claimCheck) wildcards.push(claimCheck.writerWildcard);
-    const tracking = this.options.tracking ?? JobTracking.enabled();
-    const tracker = tracking.tracksJobs
-      ? new JobTracker(scope, 'Tracker', {
-        ...tracking.options, job, ledger, startedBy: host.startedBy, retryQueue: host.queue, logRetention: host.logRetention,
-      })
-      : undefined;
+    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers: [job.taskRole] });
+    const tracker = fargate.track(scope, ledger);
     return {
       tracker,
       ledger,
       claimCheckBucket: claimCheck?.bucket,
-      wildcards,
-      config: () => ({
-        kind: 'fargateJob',
-        job: {
-          cluster: job.cluster.clusterArn,
-          taskDefinition: job.taskDefinition.taskDefinitionArn,
-          family: job.taskDefinition.family,
-          containerName: job.containerName,
-          subnets: job.subnetIds,
-          securityGroups: job.securityGroups.map((sg) => sg.securityGroupId),
-          ...(job.capacity.strategy ? { capacityProviderStrategy: job.capacity.strategy.map((s) => ({ ...s })) } : {}),
-          ...(job.platformVersion ? { platformVersion: job.platformVersion } : {}),
-          ...(job.capacity.fallbackToOnDemand ? { fallbackToOnDemand: true } : {}),
-          environment: job.launchEnvironment,
-          ...(job.launchCommand ? { command: job.launchCommand } : {}),
-        },
-        ledger: { table: ledger.table.tableName, ttlSeconds: ledger.timeToLive.toSeconds() },
-        ...(claimCheck ? { claimCheck: claimCheck.config() } : {}),
-        ...(tracker ? { tracking: true as const } : {}),
-        ...(cap !== undefined ? { maxConcurrentTasks: cap } : {}),
-      }),
-      fieldTemplates: () => jobTemplates(job),
-      validate: (sourceTypes, hasSources) => {
-        const templates = jobTemplates(job);
-        const errors: string[] = [];
-        if (!claimCheck && templates.some(([, t]) => fieldsIn(t).includes(PAYLOAD_URI_FIELD))) {
-          errors.push(`the job ${job.node.path} uses JobField.payloadUri(), but the claim check of ${host.path} is disabled: `
-            + 'use ClaimCheck.s3() (the default) or remove the field');
-        }
-        return hasSources ? [...errors, ...unresolvableFields(templates, sourceTypes, host.path)] : errors;
+      wildcards: [...fargate.wildcards, ...(claimCheck ? [claimCheck.writerWildcard] : [])],
+      config: () => {
+        const { job: launch, ...options } = fargate.config(tracker);
+        return {
+          kind: 'fargateJob',
+          job: launch,
+          ledger: { table: ledger.table.tableName, ttlSeconds: ledger.timeToLive.toSeconds() },
+          ...(claimCheck ? { claimCheck: claimCheck.config() } : {}),
+          ...options,
+        };
       },
+      fieldTemplates: () => jobTemplates(job),
+      validate: (sourceTypes, hasSources) => validateJobFields(job, claimCheck, host.path, sourceTypes, hasSources),
     };
   }
+}
+
+/** What binding a Fargate job to a dispatcher made. */
+interface FargateJobBinding {
+  readonly wildcards: WildcardReason[];
+  /** Creates the job's tracker, when the options track jobs. */
+  track(scope: Construct, ledger: IJobLedger): JobTracker | undefined;
+  config(tracker: JobTracker | undefined): Omit<FargateJobTargetConfig, 'kind' | 'ledger' | 'claimCheck'>;
+}
+
+/** Grants the dispatcher role the job's launch (and the cap's counting). */
+function bindFargateJob(host: DispatchTargetHost, job: IFargateJob, options: FargateJobTargetOptions): FargateJobBinding {
+  job.grantRun(host.role);
+  const wildcards: WildcardReason[] = [
+    {
+      matches: (resource, actions) => actions.includes('ecs:RunTask') && resource.endsWith(`:task-definition/${job.taskDefinition.family}:*`),
+      reason: 'ecs:RunTask covers every revision of the job\'s task definition family (family:*) so a redeployed job keeps launching; it is conditioned on ecs:cluster.',
+    },
+    {
+      matches: (resource, actions) => actions.length === 1 && actions[0] === 'ecs:TagResource' && /:task\/[^/]+\/\*$/.test(resource),
+      reason: 'ecs:TagResource covers tasks of the job\'s cluster, whose ids are unknown before launch; it is conditioned on ecs:CreateAction=RunTask.',
+    },
+  ];
+  const cap = options.maxConcurrentTasks;
+  if (cap !== undefined) {
+    // Counting running tasks, and carrying deferred records over into the queue.
+    host.role.addToPrincipalPolicy(toStatement(listTasksPermission(job.cluster)));
+    host.queue.grantSendMessages(host.role);
+    wildcards.push({
+      matches: (resource, actions) => resource === '*' && actions.length === 1 && actions[0] === 'ecs:ListTasks',
+      reason: 'ecs:ListTasks (counting running tasks for maxConcurrentTasks) takes no task resource; it is conditioned on ecs:cluster.',
+    });
+  }
+  const tracking = options.tracking ?? JobTracking.enabled();
+  return {
+    wildcards,
+    track: (scope, ledger) => tracking.tracksJobs
+      ? new JobTracker(scope, 'Tracker', {
+        ...tracking.options, job, ledger, startedBy: host.startedBy, retryQueue: host.queue, logRetention: host.logRetention,
+      })
+      : undefined,
+    config: (tracker) => ({
+      job: {
+        cluster: job.cluster.clusterArn,
+        taskDefinition: job.taskDefinition.taskDefinitionArn,
+        family: job.taskDefinition.family,
+        containerName: job.containerName,
+        subnets: job.subnetIds,
+        securityGroups: job.securityGroups.map((sg) => sg.securityGroupId),
+        ...(job.capacity.strategy ? { capacityProviderStrategy: job.capacity.strategy.map((s) => ({ ...s })) } : {}),
+        ...(job.platformVersion ? { platformVersion: job.platformVersion } : {}),
+        ...(job.capacity.fallbackToOnDemand ? { fallbackToOnDemand: true } : {}),
+        environment: job.launchEnvironment,
+        ...(job.launchCommand ? { command: job.launchCommand } : {}),
+      },
+      ...(tracker ? { tracking: true as const } : {}),
+      ...(cap !== undefined ? { maxConcurrentTasks: cap } : {}),
+    }),
+  };
+}
+
+function validateJobFields(job: IFargateJob, claimCheck: ClaimCheckBinding | undefined, dispatcherPath: string,
+  sourceTypes: JobSourceType[], hasSources: boolean): string[] {
+  const templates = jobTemplates(job);
+  const errors: string[] = [];
+  if (!claimCheck && templates.some(([, t]) => fieldsIn(t).includes(PAYLOAD_URI_FIELD))) {
+    errors.push(`the job ${job.node.path} uses JobField.payloadUri(), but the claim check of ${dispatcherPath} is disabled: `
+      + 'use ClaimCheck.s3() (the default) or remove the field');
+  }
+  return hasSources ? [...errors, ...unresolvableFields(templates, sourceTypes, dispatcherPath)] : errors;
 }
 
 class WorkflowTarget extends DispatchTarget {
@@ -238,6 +293,140 @@ class WorkflowTarget extends DispatchTarget {
 
   private fieldTemplates(): Array<[string, string]> {
     return this.workflow instanceof JobWorkflow ? this.workflow._jobFieldUses.map((u) => [u.where, u.template] as [string, string]) : [];
+  }
+}
+
+class RouteTarget extends DispatchTarget {
+  public readonly subject: IConstruct;
+  public readonly cluster?: ecs.ICluster;
+  public readonly _asset = 'dispatch/route-dispatcher.lambda';
+  /** The distinct targets, in order of first use: the handler's destinations. */
+  private readonly targets: ComputeTarget[] = [];
+  private readonly job?: IFargateJob;
+
+  constructor(private readonly options: RouteTargetOptions) {
+    super();
+    if (!(options.otherwise instanceof ComputeTarget)) {
+      throw new Error('DispatchTarget.route() needs `otherwise`: ComputeTarget.lambda(fn) or ComputeTarget.fargate(job)');
+    }
+    const cap = options.maxConcurrentTasks;
+    if (cap !== undefined && !Token.isUnresolved(cap) && (!Number.isInteger(cap) || cap < 1 || cap > 100000)) {
+      throw new Error(`maxConcurrentTasks must be a whole number from 1 to 100,000, got ${cap}`);
+    }
+    for (const target of [...(options.rules ?? []).map((r) => r.target), options.otherwise]) {
+      if (this.indexOf(target) >= 0) continue;
+      if (target.kind === 'fargate') {
+        if (this.job && this.job !== target.job) {
+          throw new Error(`a route launches one Fargate job, but it names ${this.job.node.path} and ${target.job!.node.path}: `
+            + 'route to one FargateJob (use a JobField in its environment to vary the work), or use two dispatchers');
+        }
+        this.job = target.job;
+      }
+      this.targets.push(target);
+    }
+    for (const target of this.targets) {
+      if (target.kind === 'lambda' && target._options.spillover === true && !this.job) {
+        throw new Error(`ComputeTarget.lambda(${target.function!.node.path}) asks for spillover, but the route has no Fargate job to spill over to: `
+          + 'add a rule or `otherwise` with ComputeTarget.fargate(job), or remove `spillover`');
+      }
+    }
+    this.cluster = this.job?.cluster;
+    this.subject = options.otherwise.kind === 'fargate' ? options.otherwise.job! : options.otherwise.function!;
+  }
+
+  public _describe(): string {
+    const names = this.targets.map((t) => (t.kind === 'fargate' ? t.job! : t.function!).node.path);
+    return `Routes queued events to ${names.join(', ')}`.slice(0, 256);
+  }
+
+  public _bind(scope: Construct, host: DispatchTargetHost): DispatchTargetBinding {
+    const job = this.job;
+    const ledger = this.options.ledger ?? new JobLedger(scope, 'Ledger');
+    ledger.grantRecordJobs(host.role);
+    const functions = this.targets.filter((t) => t.kind === 'lambda').map((t) => t.function!);
+    const roles = functions.map((fn) => {
+      if (!fn.role) {
+        throw new Error(`the routed function ${fn.node.path} has no known role: its destinations send each run's record to the dispatch queue `
+          + 'with the function\'s role, so pass a lambda.Function of this app, or import it with fromFunctionAttributes({ role })');
+      }
+      return fn.role;
+    });
+    const fargate = job ? bindFargateJob(host, job, this.options) : undefined;
+    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers: [...(job ? [job.taskRole] : []), ...roles] });
+    const tracker = fargate?.track(scope, ledger);
+    const wildcards: WildcardReason[] = [...(fargate?.wildcards ?? []), ...(claimCheck ? [claimCheck.writerWildcard] : [])];
+    for (const fn of functions) {
+      fn.grantInvoke(host.role);
+      try {
+        fn.configureAsyncInvoke({
+          retryAttempts: 0,
+          maxEventAge: Duration.hours(6),
+          onSuccess: new destinations.SqsDestination(host.queue),
+          onFailure: new destinations.SqsDestination(host.queue),
+        });
+      } catch (e) {
+        throw new Error(`the routed function ${fn.node.path} already has asynchronous invocation settings (${(e as Error).message}): `
+          + 'the route sets them (no retries, destinations to the dispatch queue); remove yours, and route a function from one dispatcher only');
+      }
+    }
+    wildcards.push({
+      matches: (resource, actions) => actions.length === 1 && actions[0] === 'lambda:InvokeFunction' && resource.endsWith(':*'),
+      reason: 'lambda:InvokeFunction on the routed functions\' versions and aliases (function:*), as lambda grantInvoke grants it; only the routed functions.',
+    });
+    return {
+      tracker,
+      ledger,
+      claimCheckBucket: claimCheck?.bucket,
+      wildcards,
+      config: () => ({
+        kind: 'route',
+        rules: (this.options.rules ?? []).map((r) => r._render(this.indexOf(r.target))),
+        otherwise: this.indexOf(this.options.otherwise),
+        destinations: this.targets.map((t) => this.destination(t)),
+        ledger: { table: ledger.table.tableName, ttlSeconds: ledger.timeToLive.toSeconds() },
+        ...(claimCheck ? { claimCheck: claimCheck.config() } : {}),
+        ...(fargate ? { fargate: fargate.config(tracker) } : {}),
+      }),
+      fieldTemplates: () => this.fieldTemplates(),
+      validate: (sourceTypes, hasSources) => {
+        const errors = job ? validateJobFields(job, claimCheck, host.path, sourceTypes, hasSources) : [];
+        if (!hasSources) return errors;
+        const ruleFields = (this.options.rules ?? []).flatMap((r, i) => r._fieldTemplate() ? [[`rule ${i} of ${host.path}`, r._fieldTemplate()!] as [string, string]] : []);
+        errors.push(...unresolvableFields(ruleFields, sourceTypes, host.path));
+        (this.options.rules ?? []).forEach((r, i) => {
+          if (r._needsS3() && !sourceTypes.includes(JobSourceType.S3)) {
+            errors.push(`rule ${i} of ${host.path} matches S3 object keys (${r.description}), but the dispatcher's sources produce `
+              + `${sourceTypes.join(' and ')} jobs: it would never match; use whenField or whenSizeBelow, or add an S3Source`);
+          }
+        });
+        return errors;
+      },
+    };
+  }
+
+  private indexOf(target: ComputeTarget): number {
+    return this.targets.findIndex((t) => t === target || (t.kind === target.kind && t.function === target.function && t.job === target.job));
+  }
+
+  private destination(target: ComputeTarget): RouteDestinationConfig {
+    if (target.kind === 'fargate') return { kind: 'fargate' };
+    const fn = target.function!;
+    const cfn = fn.node.defaultChild instanceof lambda.CfnFunction ? fn.node.defaultChild : undefined;
+    const configured = cfn ? Stack.of(fn).resolve(cfn.memorySize) : undefined;
+    return {
+      kind: 'lambda',
+      functionArn: fn.functionArn,
+      spillover: target._options.spillover ?? this.job !== undefined,
+      memoryMiB: target._options.memorySize ?? (typeof configured === 'number' ? configured : 128),
+      arm64: fn.architecture?.name === lambda.Architecture.ARM_64.name,
+    };
+  }
+
+  private fieldTemplates(): Array<[string, string]> {
+    return [
+      ...(this.job ? jobTemplates(this.job) : []),
+      ...(this.options.rules ?? []).flatMap((r, i) => r._fieldTemplate() ? [[`rule ${i}`, r._fieldTemplate()!] as [string, string]] : []),
+    ];
   }
 }
 

@@ -5,6 +5,7 @@ import * as vm from 'vm';
 import type { FakeAws } from './fake-aws';
 
 export const DISPATCHER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'dispatch', 'dispatcher.lambda', 'index.js');
+export const ROUTE_DISPATCHER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'dispatch', 'route-dispatcher.lambda', 'index.js');
 export const WORKFLOW_DISPATCHER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'dispatch', 'workflow-dispatcher.lambda', 'index.js');
 export const TRACKER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'tracking', 'tracker.lambda', 'index.js');
 
@@ -26,6 +27,7 @@ export function lambdaEnvironment(fake: FakeAws): Record<string, string> {
     AWS_ENDPOINT_URL_EVENTBRIDGE: fake.url,
     AWS_ENDPOINT_URL_SFN: fake.url,
     AWS_ENDPOINT_URL_DYNAMODB: fake.url,
+    AWS_ENDPOINT_URL_LAMBDA: fake.url,
   };
 }
 

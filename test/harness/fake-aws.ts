@@ -71,6 +71,12 @@ export interface FakeAwsOptions {
   readonly seed?: number;
   /** Keep every call's body (memory grows with calls). @default true */
   readonly recordCalls?: boolean;
+  /**
+   * Which spelling of a timeout the fake Lambda's invocation records use:
+   * the `Sandbox.Timedout` error type, or only the classic message
+   * ("Task timed out after 3.00 seconds") with no type. @default 'errorType'
+   */
+  readonly lambdaTimeoutSpelling?: 'errorType' | 'message';
 }
 
 export interface FakeTask {
@@ -85,6 +91,22 @@ export interface FakeTask {
   /** Epoch ms; tests may move it back to age a task. */
   startedAt: number;
   stopped: boolean;
+}
+
+/**
+ * How a fake Lambda worker's run ends: `success`, `timeout` (Sandbox.Timedout),
+ * `oom` (Runtime.OutOfMemory), `error` (an unhandled error), `spill` (the
+ * worker throws SpilloverRequested), `event-age` (never ran: too old).
+ */
+export type LambdaRunEnd = 'success' | 'timeout' | 'oom' | 'error' | 'spill' | 'event-age';
+
+/** One asynchronous invocation the fake Lambda accepted. */
+export interface FakeInvocation {
+  readonly functionArn: string;
+  readonly requestId: string;
+  readonly payload: any;
+  /** How the run ended (set when it ran). */
+  end?: LambdaRunEnd;
 }
 
 export interface SentMessage {
@@ -160,6 +182,14 @@ export class FakeAws {
   public lastStopEvent?: any;
   /** Returns an error code to fail a PutObject with (for example 'InternalError'). */
   public onPutObject?: (path: string) => string | undefined;
+  /** Every asynchronous Lambda invocation, in order. */
+  public readonly invocations: FakeInvocation[] = [];
+  /** How a worker run ends; runs happen right after Invoke answers. @default - every run succeeds */
+  public lambdaRun?: (invocation: FakeInvocation) => LambdaRunEnd;
+  /** Queue URL of the functions' on-success and on-failure destinations; no destination: records are dropped. */
+  public lambdaDestination?: string;
+  /** Invoke calls to answer with 429 TooManyRequestsException before accepting again. */
+  public throttleInvokes = 0;
 
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -261,6 +291,11 @@ export class FakeAws {
       if (this.options.recordCalls !== false) this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
       if (req.method === 'PUT') {
         this.putObject(req.url ?? '/', raw, res);
+        return;
+      }
+      const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '');
+      if (invoke) {
+        this.invoke(decodeURIComponent(invoke[1]), raw, req, res);
         return;
       }
       let body: any;
@@ -476,6 +511,71 @@ export class FakeAws {
       MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex'),
       ...(input.MessageAttributes ? { MD5OfMessageAttributes: sqsAttributesMd5(input.MessageAttributes) } : {}),
     }, '1.0');
+  }
+
+  /** Lambda's asynchronous Invoke: 202 and a request id; the run ends as `lambdaRun` says and its record goes to the destination. */
+  private invoke(functionArn: string, raw: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.headers['x-amz-invocation-type'] !== 'Event') {
+      this.restError(res, 400, 'InvalidParameterValueException', 'the fake Lambda only takes asynchronous (Event) invocations');
+      return;
+    }
+    if (this.throttleInvokes > 0) {
+      this.throttleInvokes--;
+      this.restError(res, 429, 'TooManyRequestsException', 'Rate Exceeded.');
+      return;
+    }
+    let payload: any;
+    try {
+      payload = JSON.parse(raw);
+    } catch {
+      this.restError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+      return;
+    }
+    if (Buffer.byteLength(raw) > 1024 * 1024) {
+      this.restError(res, 413, 'RequestTooLargeException', 'Request must be smaller than 1048576 bytes for the InvokeFunction operation');
+      return;
+    }
+    const invocation: FakeInvocation = { functionArn, requestId: `req-${this.invocations.length + 1}`, payload };
+    this.invocations.push(invocation);
+    res.writeHead(202, { 'x-amzn-requestid': invocation.requestId, 'content-length': '0' }).end();
+    setImmediate(() => this.runLambda(invocation));
+  }
+
+  private runLambda(invocation: FakeInvocation): void {
+    const end = this.lambdaRun?.(invocation) ?? 'success';
+    invocation.end = end;
+    if (!this.lambdaDestination) return;
+    const errors: Record<Exclude<LambdaRunEnd, 'success' | 'event-age'>, { errorType?: string; errorMessage: string }> = {
+      timeout: this.options.lambdaTimeoutSpelling === 'message'
+        ? { errorMessage: '2026-11-27T12:00:00.000Z req Task timed out after 3.00 seconds' }
+        : { errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: req Error: Task timed out after 3.00 seconds' },
+      oom: { errorType: 'Runtime.OutOfMemory', errorMessage: 'RequestId: req Error: Runtime exited with error: signal: killed' },
+      error: { errorType: 'Error', errorMessage: 'boom' },
+      spill: { errorType: 'SpilloverRequested', errorMessage: 'input too large for Lambda' },
+    };
+    const record = {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        requestId: invocation.requestId,
+        functionArn: `${invocation.functionArn}:$LATEST`,
+        condition: end === 'success' ? 'Success' : end === 'event-age' ? 'EventAgeExceeded' : 'RetriesExhausted',
+        approximateInvokeCount: end === 'event-age' ? 0 : 1,
+      },
+      requestPayload: invocation.payload,
+      ...(end === 'event-age' ? {} : {
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(end === 'success' ? {} : { functionError: 'Unhandled' }) },
+        responsePayload: end === 'success' ? { ok: true } : errors[end],
+      }),
+    };
+    const message: SentMessage = { queueUrl: this.lambdaDestination, body: JSON.stringify(record), attributes: {}, delaySeconds: 0 };
+    this.messages.push(message);
+    this.onMessage?.(message);
+  }
+
+  private restError(res: http.ServerResponse, status: number, type: string, message: string): void {
+    const body = JSON.stringify({ Type: 'User', message });
+    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type, 'content-length': String(Buffer.byteLength(body)) }).end(body);
   }
 
   /** Names are unique per state machine: the same name and input while running returns the original; anything else is ExecutionAlreadyExists. */

@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DISPATCHER_BUNDLE, lambdaEnvironment, loadBundle, WORKFLOW_DISPATCHER_BUNDLE } from './bundle-loader';
+import { DISPATCHER_BUNDLE, lambdaEnvironment, loadBundle, ROUTE_DISPATCHER_BUNDLE, WORKFLOW_DISPATCHER_BUNDLE } from './bundle-loader';
 import { FakeAws, FakeAwsOptions, SentMessage } from './fake-aws';
 import { inProcessLedger } from './fake-dynamo';
 import { QueueSimulator, QueueSimulatorOptions } from './queue-simulator';
@@ -91,13 +91,15 @@ export class Rig {
       this.deadLetters = previous.deadLetters;
       this.redriven = previous.redriven;
     }
+    fake.lambdaDestination = this.config.dispatchQueueUrl;
     fake.onMessage = (m) => {
       if (m.queueUrl === this.config.dispatchQueueUrl) this.queue.send(m.body, { delaySeconds: m.delaySeconds, attributes: m.attributes });
       else if (m.queueUrl === this.config.deadLetterQueueUrl) this.deadLetters.push(m);
     };
     const log: LogFn = (level, message, fields) => this.logs.push({ level, message, ...fields });
     if (options.bundle) {
-      const bundle = this.config.target.kind === 'workflow' ? WORKFLOW_DISPATCHER_BUNDLE : DISPATCHER_BUNDLE;
+      const bundle = this.config.target.kind === 'workflow' ? WORKFLOW_DISPATCHER_BUNDLE
+      : this.config.target.kind === 'route' ? ROUTE_DISPATCHER_BUNDLE : DISPATCHER_BUNDLE;
       for (let i = 0; i < (options.instances ?? 5); i++) {
         const handler = loadBundle(bundle, { ...lambdaEnvironment(fake), HC_DISPATCH_CONFIG: JSON.stringify(this.config) }, this.logs);
         this.idle.push({
@@ -127,6 +129,7 @@ export class Rig {
               : {}),
           },
           sqsEndpoint: endpoint,
+          lambdaEndpoint: endpoint,
           log,
           metrics: false,
         }),

@@ -1,12 +1,13 @@
 import { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
 import type { DispatcherClients } from './dispatcher';
-import type { FargateClients } from './fargate-launcher';
+import type { RouteClients } from './route-launcher';
 import type { LedgerConfig } from '../../contract/dispatch-config';
 import { CLIENT_DEFAULTS } from '../../internal/runtime/clients';
 import { ledgerStore } from '../../internal/runtime/ledger';
 import type { LogFn } from '../../internal/runtime/log';
 import { RequestHandler, s3PutObject, SigningOptions } from '../../internal/runtime/signed-request';
 import { sqsSendMessage } from '../../internal/runtime/sqs-send';
+import { lambdaInvokeAsync } from '../../internal/runtime/lambda-invoke';
 
 /** Settings shared by the handler and the tests that run it against a fake endpoint. */
 export interface ClientOverrides {
@@ -18,6 +19,8 @@ export interface ClientOverrides {
   readonly metrics?: boolean;
   /** DynamoDB endpoint. @default AWS_ENDPOINT_URL_DYNAMODB, or the region's */
   readonly dynamoEndpoint?: string;
+  /** Lambda endpoint (routing dispatchers). @default AWS_ENDPOINT_URL_LAMBDA, or the region's */
+  readonly lambdaEndpoint?: string;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface ClientOverrides {
  * token, so a retried call cannot launch twice); a request with no response
  * after 10 s is abandoned and retried. What still fails returns to the queue.
  */
-export function createClients(ledger: LedgerConfig, overrides: ClientOverrides = {}): DispatcherClients & FargateClients {
+export function createClients(ledger: LedgerConfig, overrides: ClientOverrides = {}): DispatcherClients & RouteClients {
   const ecs = new ECSClient({
     ...CLIENT_DEFAULTS,
     // Adaptive mode adds a client-side rate limiter that slows down when ECS
@@ -42,6 +45,8 @@ export function createClients(ledger: LedgerConfig, overrides: ClientOverrides =
     sendMessage: sqsSendMessage(signing, overrides.sqsEndpoint),
     putObject: s3PutObject(signing),
     ledger: ledgerStore(ledger, signing, overrides.dynamoEndpoint),
+    // Only a routing dispatcher invokes functions (a few hundred bytes of code otherwise unused).
+    invoke: lambdaInvokeAsync(signing, overrides.lambdaEndpoint),
     log: overrides.log,
     metrics: overrides.metrics,
   };

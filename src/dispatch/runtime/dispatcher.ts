@@ -49,7 +49,7 @@ export function parseConfig(text: string | undefined): DispatchConfig {
   if (!Array.isArray(config.queues)) {
     throw new Error('dispatcher config queues must be a list');
   }
-  if (config.target.kind !== 'fargateJob' && config.target.kind !== 'workflow') {
+  if (!['fargateJob', 'workflow', 'route'].includes(config.target.kind)) {
     throw new Error(`dispatcher config target kind '${(config.target as { kind?: string }).kind}' is not supported`);
   }
   return config;
@@ -167,6 +167,13 @@ export class Dispatcher {
       this.log('INFO', 'record skipped', { messageId: record.messageId, reason: normalized.reason });
       return { status: 'skipped', reason: normalized.reason };
     }
+    if (normalized.kind === 'lambda-outcome') {
+      if (!this.launcher.settle) {
+        throw new PermanentError('a Lambda invocation record reached a dispatcher that routes no jobs to Lambda');
+      }
+      const settled = await this.launcher.settle(normalized.invocation, record, receiveCount, normalized.redriven, context);
+      return settled.status === 'launched' ? { status: 'launched', jobs: settled.jobs ?? [] } : { status: 'skipped', reason: settled.reason };
+    }
     const jobs = await this.launcher.launch({
       record,
       jobs: normalized.jobs,
@@ -194,6 +201,13 @@ export class Dispatcher {
       const queue = this.queues.get(record.eventSourceARN)!;
       const normalized = normalizeRecord(record, queue, this.queues);
       if (normalized.kind === 'skip') return { status: 'skipped', reason: normalized.reason };
+      if (normalized.kind === 'lambda-outcome') {
+        // Spilling over found no room: the record itself goes back (its settling is idempotent).
+        sent = { body: record.body, jobs: [normalized.invocation.requestPayload.hc.jobId] };
+        await this.clients.sendMessage({ QueueUrl: this.config.dispatchQueueUrl, MessageBody: sent.body, DelaySeconds: CARRY_OVER_DELAY_SECONDS });
+        this.log('INFO', 'record carried over', { messageId: record.messageId, jobs: sent.jobs, reason });
+        return { status: 'carried-over', reason };
+      }
       const enqueuedAt = normalized.enqueuedAt ?? sentTimestampOf(record);
       if (enqueuedAt !== undefined && Date.now() - enqueuedAt > MAX_CARRY_OVER_AGE_MS) {
         return await this.deadLetter(record, `${reason}; deferred for more than 24 hours since it was enqueued: not carried over again`, receiveCount);

@@ -90,7 +90,12 @@ export class FargateLauncher implements Launcher {
   /** How long after its deadline a delivery still owns the attempt it got no answer for. */
   private readonly leaseMarginMs: number;
 
-  constructor(private readonly target: FargateJobTargetConfig, private readonly startedBy: string, private readonly clients: FargateClients) {
+  /**
+   * `routed`: the Fargate side of a routing dispatcher, whose ledger items
+   * say where each run runs (`compute`).
+   */
+  constructor(private readonly target: FargateJobTargetConfig, private readonly startedBy: string, private readonly clients: FargateClients,
+    private readonly routed = false) {
     this.job = target.job;
     this.now = clients.now ?? Date.now;
     this.leaseMarginMs = target.ledger.leaseMarginMs ?? 10_000;
@@ -172,7 +177,11 @@ export class FargateLauncher implements Launcher {
     let record: LedgerRecord | undefined;
     const reserve = async (attempt: number, capacity: CapacityChoice): Promise<boolean> => {
       const enqueuedAt = record?.enqueuedAt ?? request.enqueuedAt;
-      const reservation = { owner: me, leaseUntil, jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt };
+      const reservation = {
+        owner: me, leaseUntil, jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt,
+        ...(this.routed ? { compute: 'fargate' as const } : {}),
+        ...(request.spilledOver ? { spilledOver: request.spilledOver } : {}),
+      };
       const result = await ledger.reserve(key, record, reservation, untilDeadline(context));
       if (!result.won) {
         // Another delivery (or an earlier one) wrote first: act on the item as it is.
@@ -381,6 +390,6 @@ export class FargateLauncher implements Launcher {
 }
 
 /** Every AWS call of a batch is abandoned at the batch deadline (the record is retried, its attempt stays open). */
-function untilDeadline(context: BatchContext): AbortSignal {
+export function untilDeadline(context: BatchContext): AbortSignal {
   return AbortSignal.timeout(Math.max(100, context.deadline - Date.now()));
 }

@@ -1,4 +1,5 @@
 import type { Job, Relaunch } from '../../contract/job';
+import type { InvocationRecord } from '../../contract/route';
 import type { LogFn } from '../../internal/runtime/log';
 import type { SqsRecord } from '../../internal/runtime/sqs';
 
@@ -15,6 +16,8 @@ export interface LaunchRequest {
   readonly overrides?: Relaunch['overrides'];
   /** When the jobs were first enqueued (epoch ms). */
   readonly enqueuedAt?: number;
+  /** Why the job left its Lambda worker for Fargate (a routing dispatcher's spillover). */
+  readonly spilledOver?: string;
 }
 
 /** What the dispatcher offers a launcher during one batch. */
@@ -41,4 +44,11 @@ export interface Launcher {
    * `DeferredError` (no room now) or anything else (retried).
    */
   launch(request: LaunchRequest, context: BatchContext): Promise<string[]>;
+
+  /**
+   * Settles a Lambda worker's invocation record (routing launchers only):
+   * records the outcome; may launch the job again (spillover, a redrive).
+   */
+  settle?(invocation: InvocationRecord, record: SqsRecord, receiveCount: number, redriven: boolean,
+    context: BatchContext): Promise<{ status: 'launched' | 'skipped'; reason: string; jobs?: string[] }>;
 }

@@ -3,7 +3,8 @@ import { PermanentError } from './errors';
 import { resolveTemplate } from './input-mapping';
 import type { QueueConfig } from '../../contract/dispatch-config';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, Job, JobSourceType, Relaunch, SOURCE_TYPES } from '../../contract/job';
-import { DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_SOURCE } from '../../contract/names';
+import { DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_REASON, DLQ_ATTR_SOURCE } from '../../contract/names';
+import { InvocationRecord, isInvocationRecord } from '../../contract/route';
 import type { SqsRecord } from '../../internal/runtime/sqs';
 
 export type NormalizeResult =
@@ -19,7 +20,13 @@ export type NormalizeResult =
     /** Enqueue time carried by an envelope. */
     readonly enqueuedAt?: number;
   }
-  | { readonly kind: 'skip'; readonly reason: string };
+  | { readonly kind: 'skip'; readonly reason: string }
+  /**
+   * A Lambda worker's invocation record, sent back by its destination (a
+   * routing dispatcher). `redriven`: it was dead-lettered with a reason and
+   * moved back, which asks to run the job again.
+   */
+  | { readonly kind: 'lambda-outcome'; readonly invocation: InvocationRecord; readonly redriven: boolean };
 
 /** Job ids that are already safe as tag values and env values are kept as is. */
 const SAFE_ID = /^[A-Za-z0-9_.:@=+-]{1,128}$/;
@@ -66,6 +73,9 @@ export function normalizeRecord(record: SqsRecord, queue: QueueConfig, sourceQue
   const body = parseJson(record.body);
   if (body === undefined) {
     throw new PermanentError(`message body is not JSON (${describeBody(record.body)})`);
+  }
+  if (isInvocationRecord(body)) {
+    return { kind: 'lambda-outcome', invocation: body, redriven: messageAttribute(record, DLQ_ATTR_REASON) !== undefined };
   }
   return fromDispatchBody(unwrapSns(body));
 }

@@ -21,6 +21,23 @@ export interface Reservation {
   readonly capacity: AttemptCapacity;
   /** First enqueue of the job (kept from the first reservation on). */
   readonly enqueuedAt?: number;
+  /** Where the run runs (routing dispatchers): `lambda` or `fargate`. */
+  readonly compute?: 'lambda' | 'fargate';
+  /** Why the run left Lambda for Fargate (spillover). */
+  readonly spilledOver?: string;
+}
+
+/** The outcome of a run on a Lambda worker (from its invocation record). */
+export interface LambdaRunOutcome {
+  readonly jobId: string;
+  readonly dispatcher: string;
+  readonly run: number;
+  readonly attempt: number;
+  /** `lambda:<request id>` of the invocation the record reports. */
+  readonly invocation: string;
+  readonly outcome: string;
+  readonly reason: string;
+  readonly status: JobStatus;
 }
 
 /** What recording an outcome found. */
@@ -93,6 +110,8 @@ export class JobLedgerStore {
         status: JobStatus.LAUNCHING,
         updatedAt: new Date(now).toISOString(),
         [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
+        ...(next.compute ? { compute: next.compute } : {}),
+        ...(next.spilledOver ? { spilledOver: next.spilledOver.slice(0, 1000) } : {}),
       },
       setIfMissing: {
         createdAt: new Date(now).toISOString(),
@@ -201,6 +220,37 @@ export class JobLedgerStore {
     if (result.won) return { kind: 'recorded', record: result.item! };
     const record = result.current;
     if (record && record.outcomeTask === outcome.taskArn) return { kind: 'duplicate', record };
+    return { kind: 'stale', record };
+  }
+
+  /**
+   * Records how run `outcome.run` ended on its Lambda worker, once per run:
+   * a second record of the run (a duplicate delivery, or a second
+   * invocation of an at-least-once run) gets the first outcome back.
+   */
+  public async recordLambdaOutcome(key: string, outcome: LambdaRunOutcome): Promise<OutcomeRecording> {
+    const now = this.now();
+    const result = await this.update(key, {
+      set: {
+        outcome: outcome.outcome,
+        reason: outcome.reason.slice(0, 1000),
+        outcomeRun: outcome.run,
+        outcomeTask: outcome.invocation,
+        status: outcome.status,
+        stoppedAt: new Date(now).toISOString(),
+        updatedAt: new Date(now).toISOString(),
+        [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
+      },
+      condition: {
+        expression: '#run = :run AND #attempt = :attempt AND (attribute_not_exists(#outcomeRun) OR #outcomeRun <> :run)',
+        values: { run: outcome.run, attempt: outcome.attempt },
+      },
+      returnOld: true,
+      returnNew: true,
+    });
+    if (result.won) return { kind: 'recorded', record: result.item! };
+    const record = result.current;
+    if (record && record.run === outcome.run && record.outcomeRun === outcome.run) return { kind: 'duplicate', record };
     return { kind: 'stale', record };
   }
 

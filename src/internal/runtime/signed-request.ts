@@ -6,7 +6,7 @@ import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types'
 
 /** The part of the SDK's HTTP handler (`NodeHttpHandler`) this module uses. */
 export interface RequestHandler {
-  handle(request: HttpRequest, options?: { abortSignal?: any }): Promise<{ response: { statusCode: number; body?: unknown } }>;
+  handle(request: HttpRequest, options?: { abortSignal?: any }): Promise<{ response: { statusCode: number; headers?: Record<string, string>; body?: unknown } }>;
 }
 
 
@@ -48,6 +48,8 @@ export interface SigningOptions {
 /** A signed request's answer. */
 export interface SignedResponse {
   readonly statusCode: number;
+  /** Response headers, names in lower case. */
+  readonly headers: Record<string, string>;
   readonly text: string;
 }
 
@@ -91,7 +93,8 @@ export async function sendSigned(
   const { response } = await options.handler.handle(signed as HttpRequest, {
     abortSignal: abortSignal ? anySignal([timeout, abortSignal]) : timeout,
   });
-  return { statusCode: response.statusCode, text: await readBody(response.body) };
+  const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  return { statusCode: response.statusCode, headers, text: await readBody(response.body) };
 }
 
 /** Aborts when any of `signals` does (AbortSignal.any is Node 20.3+). */

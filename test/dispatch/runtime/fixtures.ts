@@ -1,7 +1,11 @@
-import { ClaimCheckConfig, DispatchConfig, FargateJobTargetConfig, JobLaunchConfig } from '../../../src/contract/dispatch-config';
+import {
+  ClaimCheckConfig, DispatchConfig, FargateJobTargetConfig, JobLaunchConfig, RouteTargetConfig,
+} from '../../../src/contract/dispatch-config';
 import { Dispatcher, DispatcherClients } from '../../../src/dispatch/runtime/dispatcher';
 import { FargateClients, FargateLauncher } from '../../../src/dispatch/runtime/fargate-launcher';
+import { RouteClients, RouteLauncher } from '../../../src/dispatch/runtime/route-launcher';
 import { StartExecution, WorkflowLauncher } from '../../../src/dispatch/runtime/workflow-launcher';
+import type { InvokeAsync } from '../../../src/internal/runtime/lambda-invoke';
 import { SqsRecord } from '../../../src/internal/runtime/sqs';
 import { inProcessLedger } from '../../harness/fake-dynamo';
 
@@ -20,11 +24,16 @@ export type TestConfig = Partial<Omit<DispatchConfig, 'target'>> & {
   readonly maxConcurrentTasks?: number;
   /** Start executions of this state machine instead of launching the job. */
   readonly stateMachineArn?: string;
+  /** Route per job (the Fargate job above is the route's `fargate` destination and spillover target). */
+  readonly route?: Pick<RouteTargetConfig, 'rules' | 'otherwise' | 'destinations'>;
 };
+
+/** A routed function of the test configs. */
+export const WORKER_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:small-worker';
 
 /** A Fargate dispatcher config (or a workflow one, with `stateMachineArn`) as the construct renders it. */
 export function config(overrides: TestConfig = {}, job: Partial<JobLaunchConfig> = {}): DispatchConfig {
-  const { claimCheck, tracking, maxConcurrentTasks, stateMachineArn, ...bookkeeping } = overrides;
+  const { claimCheck, tracking, maxConcurrentTasks, stateMachineArn, route, ...bookkeeping } = overrides;
   const fargate: FargateJobTargetConfig = {
     kind: 'fargateJob',
     job: {
@@ -51,12 +60,20 @@ export function config(overrides: TestConfig = {}, job: Partial<JobLaunchConfig>
     dispatchQueueUrl: DISPATCH_QUEUE_URL,
     queues: [{ arn: DISPATCH_QUEUE, dispatchQueue: true }, { arn: USER_QUEUE, dispatchQueue: false }],
     ...bookkeeping,
-    target: stateMachineArn ? { kind: 'workflow', stateMachineArn } : fargate,
+    target: stateMachineArn ? { kind: 'workflow', stateMachineArn }
+      : route ? {
+        kind: 'route',
+        ...route,
+        ledger: LEDGER,
+        ...(claimCheck ? { claimCheck } : {}),
+        fargate: { job: fargate.job, ...(tracking ? { tracking } : {}), ...(maxConcurrentTasks !== undefined ? { maxConcurrentTasks } : {}) },
+      } : fargate,
   };
 }
 
 /** The Fargate target of a config (tests build Fargate configs unless they ask for a workflow). */
 export function fargateTarget(c: DispatchConfig): FargateJobTargetConfig {
+  if (c.target.kind === 'route' && c.target.fargate) return { ...c.target.fargate, kind: 'fargateJob', ledger: c.target.ledger, claimCheck: c.target.claimCheck };
   if (c.target.kind !== 'fargateJob') throw new Error('not a Fargate config');
   return c.target;
 }
@@ -67,10 +84,13 @@ export function fargateTarget(c: DispatchConfig): FargateJobTargetConfig {
  * DynamoDB table (returned too, to look at).
  */
 export function dispatcherFor(c: DispatchConfig,
-  clients: DispatcherClients & Partial<FargateClients> & { startExecution?: StartExecution }): Dispatcher {
+  clients: DispatcherClients & Partial<FargateClients> & { startExecution?: StartExecution; invoke?: InvokeAsync }): Dispatcher {
+  const ledger = clients.ledger ?? inProcessLedger().ledger;
   const launcher = c.target.kind === 'workflow'
     ? new WorkflowLauncher(c.target, clients.startExecution!)
-    : new FargateLauncher(c.target, c.startedBy, { ...clients, ledger: clients.ledger ?? inProcessLedger().ledger } as FargateClients);
+    : c.target.kind === 'route'
+      ? new RouteLauncher(c.target, c.startedBy, { ...clients, ledger, invoke: clients.invoke! } as RouteClients)
+      : new FargateLauncher(c.target, c.startedBy, { ...clients, ledger } as FargateClients);
   return new Dispatcher(c, launcher, clients);
 }
 

@@ -1,0 +1,301 @@
+import { randomUUID } from 'crypto';
+import { PermanentError, RetryableError, isDispatchError } from './errors';
+import { FargateClients, FargateLauncher, untilDeadline } from './fargate-launcher';
+import { claimCheckLocation, TaskOverrides } from './input-mapping';
+import type { BatchContext, Launcher, LaunchRequest } from './launcher';
+import { decideRoute, RouteDecision } from './route';
+import type { RouteDestinationConfig, RouteTargetConfig } from '../../contract/dispatch-config';
+import { Job, JobOutcome } from '../../contract/job';
+import { JobStatus, LedgerRecord, ledgerKey } from '../../contract/ledger';
+import {
+  classifyInvocation, InvocationRecord, LAMBDA_JOB_VERSION, LambdaJobEvent, MAX_LAMBDA_EVENT_BYTES,
+} from '../../contract/route';
+import { emitMetrics } from '../../internal/runtime/emf';
+import type { InvokeAsync } from '../../internal/runtime/lambda-invoke';
+import { errorText } from '../../internal/runtime/log';
+import type { SqsRecord } from '../../internal/runtime/sqs';
+
+/** The AWS calls of a routing dispatcher: the Fargate launcher's, and Lambda's asynchronous Invoke. */
+export interface RouteClients extends FargateClients {
+  readonly invoke: InvokeAsync;
+  /** @default true */
+  readonly metrics?: boolean;
+}
+
+/** What settling an invocation record did. */
+export interface Settlement {
+  readonly status: 'launched' | 'skipped';
+  readonly reason: string;
+  readonly jobs?: string[];
+}
+
+type LambdaDestination = Extract<RouteDestinationConfig, { kind: 'lambda' }>;
+
+/** How long after its deadline a delivery still owns an invocation it got no answer for. */
+const DEFAULT_LEASE_MARGIN_MS = 10_000;
+
+/**
+ * Picks Lambda or Fargate per job (the first matching rule), launches each
+ * job on its destination through the ledger, and settles the invocation
+ * records Lambda's destinations send back: the outcome goes into the ledger;
+ * a run Lambda could not finish (timeout, out of memory, too old, asked to)
+ * spills over to the Fargate job as the next run, once (the ledger's run
+ * number makes a duplicate record launch nothing).
+ */
+export class RouteLauncher implements Launcher {
+  public readonly fargate?: FargateLauncher;
+  private readonly now: () => number;
+  private routed = new Map<string, number>();
+
+  constructor(private readonly target: RouteTargetConfig, private readonly startedBy: string, private readonly clients: RouteClients) {
+    this.now = clients.now ?? Date.now;
+    if (target.fargate) {
+      this.fargate = new FargateLauncher({ ...target.fargate, kind: 'fargateJob', ledger: target.ledger, claimCheck: target.claimCheck }, startedBy, clients, true);
+    }
+    if (target.destinations.some((d) => d.kind === 'fargate') && !this.fargate) {
+      throw new Error('dispatcher config routes jobs to Fargate but has no Fargate job');
+    }
+  }
+
+  public async beginBatch(context: BatchContext): Promise<void> {
+    this.routed.clear();
+    await this.fargate?.beginBatch(context);
+  }
+
+  /** The route of one job (pure: benchmarked as routeDecisionMicros). */
+  public decide(job: Job): RouteDecision {
+    return decideRoute(job, this.target.rules, this.target.otherwise);
+  }
+
+  public async launch(request: LaunchRequest, context: BatchContext): Promise<string[]> {
+    if (request.overrides) {
+      // A relaunch (tracker retry, failed-job redrive) comes from a Fargate run: it stays on Fargate.
+      return this.requireFargate('a relaunch').launch(request, context);
+    }
+    // Decide and prepare every job first: a permanent error dead-letters the record before any job starts.
+    const plans = request.jobs.map((job) => {
+      const decision = this.decide(job);
+      const destination = this.target.destinations[decision.destination];
+      if (!destination) throw new PermanentError(`route destination ${decision.destination} does not exist`);
+      if (destination.kind === 'fargate') {
+        this.requireFargate('a Fargate route').prepare(job);
+        return { job, decision, destination, lambda: undefined };
+      }
+      return { job, decision, destination, lambda: this.prepareLambda(job, destination, request.run) };
+    });
+    for (const p of plans) {
+      context.log('INFO', 'job routed', { jobId: p.job.id, compute: p.destination.kind, reason: p.decision.reason });
+      this.count(p.destination.kind);
+    }
+    const fargateJobs = plans.filter((p) => p.destination.kind === 'fargate').map((p) => p.job);
+    const results = await Promise.allSettled([
+      ...(fargateJobs.length ? [this.fargate!.launch({ ...request, jobs: fargateJobs }, context)] : []),
+      ...plans.filter((p) => p.lambda).map((p) => this.launchLambda(p.job, p.destination as LambdaDestination, p.lambda!, p.decision, request, context)),
+    ]);
+    const failed = results.flatMap((r) => r.status === 'rejected' ? [r.reason] : []);
+    const permanent = failed.find((e) => e instanceof PermanentError);
+    if (permanent) throw permanent;
+    const deferred = failed.find((e) => e?.name === 'DeferredError');
+    if (deferred && failed.length === 1) throw deferred;
+    if (failed.length > 0) throw new RetryableError(failed.map((e) => errorText(e, isDispatchError)).join('; '));
+    this.emitRouted();
+    return request.jobs.map((j) => j.id);
+  }
+
+  /**
+   * Settles the record a function's destination sent back: records the
+   * run's outcome, and spills a run Lambda could not finish over to Fargate.
+   * `redriven`: the record was dead-lettered before and moved back by a
+   * user, which asks to run the job again (as the next run, on the same function).
+   */
+  public async settle(invocation: InvocationRecord, record: SqsRecord, receiveCount: number, redriven: boolean,
+    context: BatchContext): Promise<Settlement> {
+    const event = invocation.requestPayload;
+    const hc = event.hc;
+    if (hc.dispatcher !== this.startedBy) {
+      throw new PermanentError(`invocation record of dispatcher '${hc.dispatcher}', not this one ('${this.startedBy}')`);
+    }
+    const destination = this.target.destinations.find((d): d is LambdaDestination => d.kind === 'lambda'
+      && sameFunction(d.functionArn, invocation.requestContext.functionArn));
+    const key = ledgerKey(this.startedBy, hc.jobId);
+    if (redriven) {
+      const job = event.job ?? { id: hc.jobId, source: 'sqs', fields: {}, event: null } as unknown as Job;
+      if (!destination) throw new PermanentError(`invocation record of a function this route does not invoke (${invocation.requestContext.functionArn})`);
+      const prepared = { payload: { ...event, hc: { ...hc, run: hc.run + 1 } } };
+      await this.launchLambda(job, destination, prepared, { destination: -1, reason: 'redriven by a user' }, {
+        record, jobs: [job], attempt: 1, receiveCount, run: hc.run + 1,
+      }, context);
+      return { status: 'launched', reason: `relaunched on ${destination.functionArn} as run ${hc.run + 1}`, jobs: [hc.jobId] };
+    }
+    const outcome = classifyInvocation(invocation);
+    const spill = !outcome.succeeded && outcome.spillable && destination?.spillover === true && this.fargate !== undefined;
+    const recorded = await this.clients.ledger.recordLambdaOutcome(key, {
+      jobId: hc.jobId,
+      dispatcher: this.startedBy,
+      run: hc.run,
+      attempt: hc.attempt,
+      invocation: `lambda:${invocation.requestContext.requestId ?? 'unknown'}`,
+      outcome: outcome.succeeded ? JobOutcome.SUCCEEDED : outcome.cause === 'timeout' ? JobOutcome.TIMED_OUT : JobOutcome.FAILED,
+      reason: spill ? `${outcome.reason}: spilled over to Fargate` : outcome.reason,
+      status: outcome.succeeded ? JobStatus.SUCCEEDED : spill ? JobStatus.RETRYING : JobStatus.FAILED,
+    });
+    context.log(outcome.succeeded ? 'INFO' : 'WARN', 'lambda run ended', {
+      jobId: hc.jobId, run: hc.run, cause: outcome.cause, reason: outcome.reason, spillover: spill, ledger: recorded.kind,
+    });
+    if (recorded.kind === 'recorded') this.emitOutcome(outcome.succeeded, outcome.cause, spill);
+    if (outcome.succeeded) return { status: 'skipped', reason: 'lambda run succeeded' };
+    if (!spill) {
+      if (recorded.kind === 'stale' && recorded.record && recorded.record.run > hc.run) {
+        return { status: 'skipped', reason: `run ${hc.run} failed on Lambda; the job has moved on to run ${recorded.record.run}` };
+      }
+      // The job ran and failed: it waits in the dead-letter queue with the reason (redrive it to run again).
+      throw new PermanentError(`job ${hc.jobId} run ${hc.run} on Lambda: ${outcome.reason}`);
+    }
+    const jobs = await this.fargate!.launch({
+      record,
+      jobs: [{ id: hc.jobId, source: event.job?.source ?? 'sqs', fields: {}, event: null } as Job],
+      attempt: 1,
+      receiveCount,
+      run: hc.run + 1,
+      overrides: (hc.spillover?.overrides ?? { containerOverrides: [] }) as TaskOverrides,
+      spilledOver: outcome.reason,
+    }, context);
+    this.count('spillover');
+    this.emitRouted();
+    return { status: 'launched', reason: `spilled over to Fargate: ${outcome.reason}`, jobs };
+  }
+
+  private requireFargate(what: string): FargateLauncher {
+    if (!this.fargate) throw new PermanentError(`${what} needs the route's Fargate job, and this route has none`);
+    return this.fargate;
+  }
+
+  /** The worker's event (or its claim-check document), and the overrides the job spills over with. */
+  private prepareLambda(job: Job, destination: LambdaDestination, run: number): { payload: LambdaJobEvent; document?: { key: string; body: string } ; spillDocument?: { key: string; body: string } } {
+    const spillPrepared = destination.spillover && this.fargate ? this.fargate.prepare(job) : undefined;
+    const hc: LambdaJobEvent['hc'] = {
+      version: LAMBDA_JOB_VERSION,
+      dispatcher: this.startedBy,
+      jobId: job.id,
+      run,
+      attempt: 0, // set at launch, from the ledger
+      compute: 'lambda',
+      route: '',
+      ...(spillPrepared ? { spillover: spillPrepared.overrides ? { overrides: spillPrepared.overrides } : {} } : {}),
+    };
+    const payload: LambdaJobEvent = { hc, job };
+    const size = Buffer.byteLength(JSON.stringify(payload), 'utf8');
+    if (size <= MAX_LAMBDA_EVENT_BYTES) return { payload, spillDocument: spillPrepared?.claimCheck };
+    const claimCheck = this.target.claimCheck;
+    if (!claimCheck) {
+      throw new PermanentError(`the Lambda worker's event would be ${size} bytes, over the ${MAX_LAMBDA_EVENT_BYTES} the route sends `
+        + '(the invocation record must fit an SQS message): enable the claim check, or route large jobs to Fargate');
+    }
+    const body = JSON.stringify({ version: 1, job });
+    const location = claimCheckLocation(claimCheck, destination.functionArn, job.id, body);
+    return { payload: { hc, payloadUri: location.uri }, document: { key: location.key, body }, spillDocument: spillPrepared?.claimCheck };
+  }
+
+  /**
+   * One asynchronous invocation per run, through the ledger: the attempt is
+   * reserved before Invoke and its request id recorded after. Lambda's
+   * Invoke takes no idempotency token: an invocation whose answer was lost
+   * is invoked again by a later delivery once its lease ends (at least once;
+   * the worker gets the job id and run to be idempotent).
+   */
+  private async launchLambda(job: Job, destination: LambdaDestination,
+    prepared: { payload: LambdaJobEvent; document?: { key: string; body: string }; spillDocument?: { key: string; body: string } },
+    decision: RouteDecision, request: LaunchRequest, context: BatchContext): Promise<void> {
+    const ledger = this.clients.ledger;
+    const key = ledgerKey(this.startedBy, job.id);
+    const run = request.run;
+    const me = randomUUID();
+    const leaseUntil = context.deadline + (this.target.ledger.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS);
+    const reservation = (attempt: number) => ({
+      owner: me, leaseUntil, jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity: 'primary' as const, enqueuedAt: request.enqueuedAt, compute: 'lambda' as const,
+    });
+    let record: LedgerRecord | undefined;
+    let attempt = 0;
+    for (let step = 0; step < 20 && attempt === 0; step++) {
+      if (step === 0) {
+        const first = await ledger.reserve(key, undefined, reservation(request.attempt), untilDeadline(context));
+        if (first.won) {
+          attempt = request.attempt;
+          break;
+        }
+        record = first.current ?? await ledger.get(key, untilDeadline(context));
+        continue;
+      }
+      if (!record) {
+        const again = await ledger.reserve(key, undefined, reservation(request.attempt), untilDeadline(context));
+        if (again.won) attempt = request.attempt;
+        else record = again.current ?? await ledger.get(key, untilDeadline(context));
+        continue;
+      }
+      if (record.run > run || (record.run === run && record.attemptState === 'launched')) {
+        context.log('INFO', record.run > run ? 'job superseded by a later run' : 'job already launched', { jobId: job.id, run, ledgerRun: record.run });
+        return;
+      }
+      if (record.run === run && record.attemptState === 'open') {
+        if (record.owner !== me && (record.leaseUntil ?? 0) > this.now()) {
+          throw new RetryableError(`job ${job.id}: run ${run} is being invoked by another delivery: left in the queue until its lease ends`);
+        }
+        const takeover = await ledger.takeOver(key, record, me, leaseUntil, untilDeadline(context));
+        if (takeover.won) attempt = record.attempt;
+        else record = takeover.current ?? await ledger.get(key, untilDeadline(context));
+        continue;
+      }
+      const next = await ledger.reserve(key, record, reservation(record.attempt + 1), untilDeadline(context));
+      if (next.won) attempt = record.attempt + 1;
+      else record = next.current ?? await ledger.get(key, untilDeadline(context));
+    }
+    if (attempt === 0) throw new RetryableError(`job ${job.id}: the ledger item kept changing under concurrent deliveries`);
+    for (const doc of [prepared.document, prepared.spillDocument]) {
+      if (doc) await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${doc.key}`, doc.body);
+    }
+    const payload: LambdaJobEvent = { ...prepared.payload, hc: { ...prepared.payload.hc, run, attempt, route: decision.reason } };
+    let requestId: string;
+    try {
+      requestId = await this.clients.invoke(destination.functionArn, JSON.stringify(payload), untilDeadline(context));
+    } catch (e) {
+      if ((e as { answered?: boolean }).answered) {
+        // Lambda answered (throttled, an error): nothing was queued, the next delivery may invoke at once.
+        await ledger.recordFailure(key, run, attempt, errorText(e), untilDeadline(context)).catch(() => undefined);
+        if ((e as { statusCode?: number }).statusCode !== undefined && (e as { statusCode: number }).statusCode < 500
+          && (e as { statusCode: number }).statusCode !== 429) {
+          throw new PermanentError(`job ${job.id}: ${errorText(e)}`);
+        }
+      }
+      throw e;
+    }
+    await ledger.recordLaunch(key, run, attempt, `lambda:${requestId}`, untilDeadline(context));
+    context.log('INFO', 'job invoked', { jobId: job.id, run, attempt, functionArn: destination.functionArn, requestId });
+  }
+
+  private count(what: string): void {
+    this.routed.set(what, (this.routed.get(what) ?? 0) + 1);
+  }
+
+  /** `JobsRouted` by compute model (lambda, fargate, spillover) for this batch. */
+  private emitRouted(): void {
+    if (this.clients.metrics === false) return;
+    for (const [compute, value] of this.routed) {
+      emitMetrics({ Dispatcher: this.startedBy, Compute: compute }, [['Dispatcher', 'Compute']], [{ name: 'JobsRouted', value, unit: 'Count' }]);
+    }
+    this.routed.clear();
+  }
+
+  /** `JobsSucceeded` / `JobsFailed` of Lambda runs (a spilled run is neither: its Fargate run ends it). */
+  private emitOutcome(succeeded: boolean, cause: string, spilled: boolean): void {
+    if (this.clients.metrics === false || spilled) return;
+    emitMetrics({ Dispatcher: this.startedBy, Compute: 'lambda', Cause: cause }, [['Dispatcher', 'Compute']],
+      [{ name: succeeded ? 'JobsSucceeded' : 'JobsFailed', value: 1, unit: 'Count' }]);
+  }
+}
+
+/** An invocation record names the function by ARN, possibly with `:$LATEST` or a version. */
+function sameFunction(configured: string, reported: string | undefined): boolean {
+  if (!reported) return false;
+  const base = (arn: string) => arn.split(':').slice(0, 7).join(':');
+  return configured === reported || base(configured) === base(reported);
+}

@@ -1,0 +1,194 @@
+import * as fc from 'fast-check';
+import type { RouteRuleConfig, RouteTargetConfig } from '../../src/contract/dispatch-config';
+import { Job, JobSourceType } from '../../src/contract/job';
+import { classifyInvocation, InvocationRecord, LambdaJobEvent } from '../../src/contract/route';
+import { decideRoute, jobSize } from '../../src/dispatch/runtime/route';
+import { unmarshallItem } from '../../src/internal/runtime/dynamodb';
+import { LambdaRunEnd, TokenModel } from '../harness/fake-aws';
+import { Rig, RigOptions } from '../harness/rig';
+import { LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
+
+const s3Job = (key: string, size?: number): Job => ({
+  id: `job-${key}`,
+  source: JobSourceType.S3,
+  fields: { 's3.bucket': 'in', 's3.key': key, 's3.uri': `s3://in/${key}`, 's3.size': size === undefined ? '' : String(size) },
+  event: { detail: { tier: key.startsWith('gold') ? 'gold' : 'basic' } },
+});
+
+describe('route decisions', () => {
+  test('size below: Lambda exactly when the size is known and under the threshold (property)', () => {
+    fc.assert(fc.property(fc.option(fc.nat({ max: 2 ** 40 }), { nil: undefined }), fc.integer({ min: 1, max: 2 ** 40 }), (size, threshold) => {
+      const rules: RouteRuleConfig[] = [{ kind: 'sizeBelow', bytes: threshold, destination: 0 }];
+      const decision = decideRoute(s3Job('k', size), rules, 1);
+      expect(decision.destination).toBe(size !== undefined && size < threshold ? 0 : 1);
+      expect(decision.reason).toBe(decision.destination === 0 ? `rule 0: size below ${threshold} bytes` : 'no rule matched');
+    }), { numRuns: 500 });
+  });
+
+  test('the first matching rule wins, over keys and fields (property)', () => {
+    const rules: RouteRuleConfig[] = [
+      { kind: 'keySuffix', value: '.parquet', destination: 2 },
+      { kind: 'keyPrefix', value: 'small/', destination: 0 },
+      { kind: 'fieldEquals', field: '{{hc:path:$.detail.tier}}', value: 'gold', destination: 1 },
+    ];
+    fc.assert(fc.property(fc.constantFrom('small/', 'gold/', 'other/'), fc.string({ maxLength: 12 }), fc.constantFrom('.parquet', '.csv', ''), (prefix, middle, suffix) => {
+      const key = `${prefix}${middle}${suffix}`;
+      const expected = key.endsWith('.parquet') ? 2 : key.startsWith('small/') ? 0 : key.startsWith('gold') ? 1 : 3;
+      expect(decideRoute(s3Job(key), rules, 3).destination).toBe(expected);
+    }), { numRuns: 500 });
+  });
+
+  test('sizes of SQS and EventBridge jobs are their body and detail bytes; key rules never match them; a missing field does not match', () => {
+    const sqs: Job = { id: 'q', source: JobSourceType.SQS, fields: { 'sqs.body': 'héllo', 'sqs.messageId': 'm' }, event: 'héllo' };
+    const bridge: Job = { id: 'e', source: JobSourceType.EVENTBRIDGE, fields: { 'eventbridge.detail': '{"a":1}' }, event: { detail: { a: 1 } } };
+    expect(jobSize(sqs)).toBe(6);
+    expect(jobSize(bridge)).toBe(7);
+    expect(jobSize(s3Job('k'))).toBeUndefined();
+    expect(decideRoute(sqs, [{ kind: 'keyPrefix', value: '', destination: 0 }], 1).destination).toBe(1);
+    expect(decideRoute(bridge, [{ kind: 'fieldEquals', field: '{{hc:path:$.detail.missing}}', value: 'x', destination: 0 }], 1).destination).toBe(1);
+  });
+});
+
+describe('invocation records: every spelling Lambda documents', () => {
+  const record = (condition: string, response?: unknown, functionError?: string): InvocationRecord => ({
+    requestContext: { requestId: 'r', functionArn: WORKER_ARN, condition },
+    requestPayload: { hc: { compute: 'lambda' } } as unknown as LambdaJobEvent,
+    ...(response !== undefined ? { responsePayload: response, responseContext: { statusCode: 200, ...(functionError ? { functionError } : {}) } } : {}),
+  });
+  test.each([
+    ['success', record('Success', { ok: 1 }), true, false, 'success'],
+    ['a timeout with its error type', record('RetriesExhausted', { errorType: 'Sandbox.Timedout', errorMessage: 'x' }, 'Unhandled'), false, true, 'timeout'],
+    ['a timeout as the classic message only', record('RetriesExhausted', { errorMessage: '2026-11-27T10:00:00Z abc Task timed out after 3.00 seconds' }, 'Unhandled'), false, true, 'timeout'],
+    ['out of memory', record('RetriesExhausted', { errorType: 'Runtime.OutOfMemory', errorMessage: 'x' }, 'Unhandled'), false, true, 'out-of-memory'],
+    ['killed (out of memory, older runtimes)', record('RetriesExhausted', { errorMessage: 'Error: Runtime exited with error: signal: killed' }, 'Unhandled'), false, true, 'out-of-memory'],
+    ['too old to run', record('EventAgeExceeded'), false, true, 'event-age'],
+    ['the worker asks', record('RetriesExhausted', { errorType: 'SpilloverRequested', errorMessage: 'too big' }, 'Unhandled'), false, true, 'requested'],
+    ['its own error', record('RetriesExhausted', { errorType: 'TypeError', errorMessage: 'x is undefined' }, 'Unhandled'), false, false, 'error'],
+    ['Success with a function error', record('Success', { errorType: 'Error', errorMessage: 'x' }, 'Handled'), false, false, 'error'],
+  ])('%s', (_name, r, succeeded, spillable, cause) => {
+    expect(classifyInvocation(r)).toMatchObject({ succeeded, spillable, cause });
+  });
+});
+
+/** Small objects (under 1 MiB) to the worker, the rest to the Fargate job; the worker spills over. */
+const ROUTE: Pick<RouteTargetConfig, 'rules' | 'otherwise' | 'destinations'> = {
+  rules: [{ kind: 'sizeBelow', bytes: 1024 * 1024, destination: 0 }],
+  otherwise: 1,
+  destinations: [{ kind: 'lambda', functionArn: WORKER_ARN, spillover: true, memoryMiB: 1024, arm64: true }, { kind: 'fargate' }],
+};
+const MODELS: TokenModel[] = ['remembered', 'forgotten'];
+
+let rigs: Rig[] = [];
+afterEach(async () => {
+  await Promise.all(rigs.map((r) => r.close()));
+  rigs = [];
+});
+
+async function rig(model: TokenModel, options: RigOptions = {}, runs: (n: number) => LambdaRunEnd = () => 'success'): Promise<Rig> {
+  const r = await Rig.start({
+    deadlineMs: 1_000, bundle: true, ...options, fake: { ...options.fake, tokenModel: model },
+    config: { route: ROUTE, ...options.config }, queue: { msPerSecond: 20, ...options.queue },
+  });
+  let n = 0;
+  r.fake.lambdaRun = () => runs(n++);
+  rigs.push(r);
+  return r;
+}
+
+const s3Body = (key: string, size: number) => JSON.stringify({ Records: [s3Record(key, { size, sequencer: `SEQ-${key}` })] });
+const ledger = (r: Rig) => r.fake.dynamo.items(LEDGER.table).map((i) => unmarshallItem(i)!);
+
+describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', (model) => {
+  test('a small object goes to the worker, asynchronously, with the job contract; a large one to Fargate; both recorded', async () => {
+    const r = await rig(model);
+    r.queue.send(s3Body('small.csv', 10), { messageId: 'm-small' });
+    r.queue.send(s3Body('large.csv', 5 * 1024 * 1024), { messageId: 'm-large' });
+    await r.queue.drain(r.handler);
+    expect(r.fake.invocations).toHaveLength(1);
+    const [invocation] = r.fake.invocations;
+    expect(invocation.functionArn).toBe(WORKER_ARN);
+    const smallJob = invocation.payload.job;
+    expect(invocation.payload).toEqual({
+      hc: {
+        version: 1, dispatcher: r.config.startedBy, jobId: smallJob.id, run: 1, attempt: 1, compute: 'lambda', route: 'rule 0: size below 1048576 bytes',
+        spillover: { overrides: { containerOverrides: [{ name: 'job', environment: [{ name: 'INPUT_URI', value: 's3://input-bucket/small.csv' }, { name: 'KEY', value: 'small.csv' }] }] } },
+      },
+      job: { id: smallJob.id, source: 's3', fields: expect.objectContaining({ 's3.key': 'small.csv', 's3.size': '10' }), event: expect.any(Object) },
+    });
+    expect(r.fake.tasks).toHaveLength(1);
+    expect(r.fake.tasks[0].overrides.containerOverrides[0].environment).toEqual([
+      { name: 'INPUT_URI', value: 's3://input-bucket/large.csv' }, { name: 'KEY', value: 'large.csv' },
+    ]);
+    const items = ledger(r);
+    expect(items.find((i) => i.jobId === smallJob.id)).toMatchObject({ compute: 'lambda', status: 'SUCCEEDED', outcome: 'SUCCEEDED', outcomeRun: 1, taskArn: 'lambda:req-1' });
+    expect(items.find((i) => i.jobId !== smallJob.id)).toMatchObject({ compute: 'fargate', status: 'LAUNCHED', run: 1 });
+    expect(r.deadLetters).toEqual([]);
+    expect(r.logs.filter((l) => l.message === 'job routed').map((l) => l.compute).sort()).toEqual(['fargate', 'lambda']);
+  });
+
+  test.each(['timeout', 'oom', 'spill', 'event-age'] as LambdaRunEnd[])('a Lambda run that ends with %s spills over: the job runs once on Fargate, as run 2', async (end) => {
+    const r = await rig(model, {}, () => end);
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    expect(r.fake.invocations).toHaveLength(1);
+    expect(r.fake.tasks).toHaveLength(1);
+    const env = r.fake.tasks[0].overrides.containerOverrides[0].environment;
+    expect(env).toEqual([{ name: 'INPUT_URI', value: 's3://input-bucket/a.csv' }, { name: 'KEY', value: 'a.csv' }]);
+    const [item] = ledger(r);
+    expect(item).toMatchObject({ compute: 'fargate', run: 2, status: 'LAUNCHED', attemptState: 'launched' });
+    expect(item.spilledOver).toMatch(/^(the function timed out|the function ran out of memory|the function asked to spill over|Lambda did not run the event)/);
+    expect(item.tasks).toEqual(['lambda:req-1', r.fake.tasks[0].taskArn]);
+    expect(r.deadLetters).toEqual([]);
+  });
+
+  test('the invocation record delivered three times (and again after the Fargate run started) launches one task', async () => {
+    const r = await rig(model, {}, () => 'timeout');
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    const record = r.fake.messages.find((m) => m.body.includes('requestContext'))!;
+    for (let i = 0; i < 3; i++) r.queue.send(record.body);
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toHaveLength(1);
+    expect(r.deadLetters).toEqual([]);
+  });
+
+  test('a timeout spelled only in the message (no error type) spills over too', async () => {
+    const r = await rig(model, { fake: { lambdaTimeoutSpelling: 'message' } }, () => 'timeout');
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toHaveLength(1);
+  });
+
+  test('the worker\'s own error: no spillover, the record waits in the DLQ with the reason; the redrive runs the job again on Lambda (run 2)', async () => {
+    const r = await rig(model, {}, (n) => (n === 0 ? 'error' : 'success'));
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toHaveLength(0);
+    expect(r.deadLetters).toHaveLength(1);
+    expect(r.deadLetters[0].attributes['hc-reason']).toMatch(/^job [0-9a-f]{32} run 1 on Lambda: the function failed \(Error: boom\)$/);
+    expect(ledger(r)[0]).toMatchObject({ status: 'FAILED', outcome: 'FAILED', outcomeRun: 1 });
+    r.redriveDeadLetters();
+    await r.queue.drain(r.handler);
+    expect(r.fake.invocations.map((i) => i.payload.hc.run)).toEqual([1, 2]);
+    expect(ledger(r)[0]).toMatchObject({ status: 'SUCCEEDED', run: 2, outcomeRun: 2 });
+    expect(r.fake.tasks).toHaveLength(0);
+  });
+
+  test('Invoke throttled (429) twice: retried within the call, one invocation', async () => {
+    const r = await rig(model);
+    r.fake.throttleInvokes = 2;
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    expect(r.fake.invocations).toHaveLength(1);
+    expect(ledger(r)[0]).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  test('a duplicate delivery of the source record invokes once', async () => {
+    const r = await rig(model);
+    const body = s3Body('a.csv', 10);
+    r.queue.send(body, { messageId: 'm-1' });
+    r.queue.send(body, { messageId: 'm-2' });
+    await r.queue.drain(r.handler);
+    expect(r.fake.invocations).toHaveLength(1);
+  });
+});
