@@ -4,71 +4,71 @@ import {
   fargateJobCost, FargateShape, formatDollars, formatDuration, LAMBDA_MAX_DURATION_MS, lambdaJobCost, LambdaShape, PriceList, validatePrices,
 } from '../contract/compute-pricing';
 
-/** Prices to override in `ComputePrices.custom()`; each defaults to the price of `base`. */
+/** Prices to override in `ComputePrices.custom()`; each defaults to the price of `basedOn`. */
 export interface ComputePricesProps {
   /**
    * The prices the others default to.
    * @default ComputePrices.US_EAST_1_2026_11
    */
-  readonly base?: ComputePrices;
+  readonly basedOn?: ComputePrices;
 
   /**
    * The region the prices are for.
-   * @default - the region of `base`
+   * @default - the region of `basedOn`
    */
   readonly region?: string;
 
   /**
    * The date you read the prices (YYYY-MM-DD): estimates name it.
-   * @default - the date of `base`
+   * @default - the date of `basedOn`
    */
   readonly asOf?: string;
 
   /**
    * Lambda duration on x86_64, dollars per GB-second.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly lambdaGbSecondX86?: number;
 
   /**
    * Lambda duration on arm64, dollars per GB-second.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly lambdaGbSecondArm?: number;
 
   /**
    * Lambda requests, dollars per million.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly lambdaRequestsPerMillion?: number;
 
   /**
    * Fargate Linux/X86_64, dollars per vCPU-hour.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly fargateVcpuHourX86?: number;
 
   /**
    * Fargate Linux/X86_64, dollars per GB-hour of memory.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly fargateGbHourX86?: number;
 
   /**
    * Fargate Linux/ARM64, dollars per vCPU-hour.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly fargateVcpuHourArm?: number;
 
   /**
    * Fargate Linux/ARM64, dollars per GB-hour of memory.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly fargateGbHourArm?: number;
 
   /**
    * Fargate ephemeral storage above the included 20 GiB, dollars per GB-hour.
-   * @default - the price of `base`
+   * @default - the price of `basedOn`
    */
   readonly fargateStorageGbHour?: number;
 
@@ -76,7 +76,7 @@ export interface ComputePricesProps {
    * The Fargate Spot discount on vCPU and memory, from 0 to 1 (0.7 pays 30%).
    * Spot prices follow supply and demand: enter the current Spot price
    * table's discount for a closer estimate.
-   * @default - the discount of `base`
+   * @default - the discount of `basedOn`
    */
   readonly spotDiscount?: number;
 }
@@ -98,9 +98,9 @@ export class ComputePrices {
    */
   public static readonly US_EAST_1_2026_11 = new ComputePrices(DEFAULT_PRICES);
 
-  /** Prices of your own (another region, a newer price page, a negotiated rate), the rest from `base`. */
+  /** Prices of your own (another region, a newer price page, a negotiated rate), the rest from `basedOn`. */
   public static custom(props: ComputePricesProps = {}): ComputePrices {
-    const base = props.base ?? ComputePrices.US_EAST_1_2026_11;
+    const base = props.basedOn ?? ComputePrices.US_EAST_1_2026_11;
     const prices: PriceList = {
       region: props.region ?? base.region,
       asOf: props.asOf ?? base.asOf,

@@ -220,10 +220,10 @@ describe('ComputePrices', () => {
     expect(ComputePrices.US_EAST_1_2026_11).toMatchObject({ region: 'us-east-1', asOf: '2026-11-27', spotDiscount: 0.7 });
   });
 
-  test('custom() overrides any price, the rest from the base', () => {
+  test('custom() overrides any price, the rest from basedOn', () => {
     const half = ComputePrices.custom({ spotDiscount: 0.5, asOf: '2027-01-05' });
     expect(half).toMatchObject({ ...DEFAULT_PRICES, spotDiscount: 0.5, asOf: '2027-01-05' });
-    const chained = ComputePrices.custom({ base: half, region: 'eu-west-1', fargateVcpuHourX86: 0.04656 });
+    const chained = ComputePrices.custom({ basedOn: half, region: 'eu-west-1', fargateVcpuHourX86: 0.04656 });
     expect(chained).toMatchObject({ spotDiscount: 0.5, region: 'eu-west-1', fargateVcpuHourX86: 0.04656, fargateGbHourX86: 0.004445 });
     // Spot at 50%: 0.0123425 × 0.5 / 60 (one billed minute)
     const spot = ComputeCost.fargateTask({ cpu: 256, memory: Size.mebibytes(512), duration: Duration.seconds(1), spot: true, prices: half });
