@@ -292,9 +292,9 @@ export function breakEvenMs(lambda: LambdaShape, fargate: FargateShape): number 
   const flatEnd = Math.max(0, minimumMs - startupMs);
   const diff = (d: number) => a + b * d - c * Math.max(minimumMs, startupMs + d);
   if (diff(0) >= 0) return undefined;
-  // First piece: a + b·d = c·minimumMs.
+  // First piece: a + b·d = c·minimumMs (it ends within a minute, well inside Lambda's limit).
   const flatRoot = (c * minimumMs - a) / b;
-  if (flatRoot < flatEnd) return flatRoot > LAMBDA_MAX_DURATION_MS ? Infinity : flatRoot;
+  if (flatRoot < flatEnd) return flatRoot;
   // Second piece: a + b·d = c·(startup + d), a root only if the difference rises there.
   if (diff(flatEnd) >= 0) return flatEnd;
   // Falling (or level) past the minimum after staying negative: Lambda stays cheaper.

@@ -206,6 +206,26 @@ describe('ComputeCost.breakEven at 1 vCPU / 2 GiB (Lambda 2,048 MB arm64)', () =
     }).lambdaAlwaysCheaper).toBe(true);
   });
 
+  test('Lambda always cheaper within its limit: the crossing would come after 900 s', () => {
+    // Lambda 1,024 MB x86_64: 0.0000166667 per s. Fargate 1 vCPU / 4 GB x86_64: (0.04048 + 4 × 0.004445) / 3600 = 0.05826 / 3600
+    // = 0.0000161833 per s. Flat piece: (60 × 0.0000161833 − 0.0000002) / 0.0000166667 = 58.25 s, past its 25 s.
+    // Per-second piece: (35 × 0.0000161833 − 0.0000002) / (0.0000166667 − 0.0000161833) = 0.000566217 / 0.000000483367 = 1,171 s > 900 s.
+    const result = ComputeCost.breakEven({
+      lambdaFunction: { memory: Size.gibibytes(1), architecture: lambda.Architecture.X86_64 }, fargateTask: { cpu: 1024, memory: Size.gibibytes(4) },
+    });
+    expect(result).toMatchObject({ lambdaAlwaysCheaper: true, fargateAlwaysCheaper: false });
+    expect(result.duration).toBeUndefined();
+    expect(breakEvenMs({ memoryMiB: 1024, arm64: false }, { cpuUnits: 1024, memoryMiB: 4096, arm64: false })).toBe(Infinity);
+  });
+
+  test('when a Lambda second costs exactly a Fargate second, they meet where the minimum ends', () => {
+    // Made-up prices: Lambda 1 GB at $1 per GB-second, Fargate 1 vCPU at $3,600 per vCPU-hour (memory free), no request
+    // charge, no start-up: both $0.001 per ms, Fargate at least 60 s × $1 = $60; the costs meet at 60 s and stay equal.
+    const prices = { ...DEFAULT_PRICES, lambdaGbSecondX86: 1, lambdaRequestsPerMillion: 0, fargateVcpuHourX86: 3600, fargateGbHourX86: 0 };
+    expect(breakEvenMs({ memoryMiB: 1024, arm64: false, prices }, { cpuUnits: 1024, memoryMiB: 2048, arm64: false, startupMs: 0, prices }))
+      .toBe(60_000);
+  });
+
   test('Fargate always cheaper: even a 0 ms Lambda run costs more (a request price above the Fargate minimum)', () => {
     const prices = ComputePrices.custom({ lambdaRequestsPerMillion: 1_000 }); // $0.001 per request > 60 s × 0.0000137 = $0.000823
     const result = ComputeCost.breakEven({ lambdaFunction, fargateTask: task, prices });
@@ -267,6 +287,17 @@ describe('the contract functions', () => {
       .toThrow('fargate duration must be a non-negative number of milliseconds, got -5');
     expect(() => fargateJobCost({ cpuUnits: 256, memoryMiB: 512, arm64: false, durationMs: 1, startupMs: Infinity }))
       .toThrow('fargate start-up time must be a non-negative number of milliseconds, got Infinity');
+  });
+
+  test('default to 35 s of start-up, 20 GiB of storage, on-demand and the 2026-11 prices', () => {
+    // 0.25 vCPU / 0.5 GB x86_64, 30 s + 35 s = 65 s billed: 0.0123425 × 65 / 3600 = 0.000222850694…
+    expect(fargateJobCost({ cpuUnits: 256, memoryMiB: 512, arm64: false, durationMs: 30_000 })).toEqual({
+      dollars: expect.closeTo(0.0123425 * 65 / 3600, DIGITS),
+      billedSeconds: 65,
+      cpuDollars: expect.closeTo(0.01012 * 65 / 3600, DIGITS),
+      memoryDollars: expect.closeTo(0.0022225 * 65 / 3600, DIGITS),
+      storageDollars: 0,
+    });
   });
 
   test('split a Lambda cost into duration and request', () => {
