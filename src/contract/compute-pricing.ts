@@ -96,7 +96,7 @@ export interface LambdaShape {
 }
 
 /** One Lambda invocation. */
-export interface LambdaJob extends LambdaShape {
+export interface LambdaRun extends LambdaShape {
   /** How long the handler runs; billed rounded up to the millisecond. */
   readonly durationMs: number;
 }
@@ -133,7 +133,7 @@ export interface FargateShape {
 }
 
 /** One Fargate task that runs one job. */
-export interface FargateJob extends FargateShape {
+export interface FargateRun extends FargateShape {
   /** How long the job's work runs, after start-up. */
   readonly durationMs: number;
 }
@@ -225,7 +225,7 @@ function fargateHourly(shape: FargateShape, prices: PriceList, ephemeralGiB: num
  * One Lambda invocation: GB-seconds (memory MB / 1,024 × duration rounded up
  * to the millisecond) at the architecture's price, plus one request.
  */
-export function lambdaJobCost(job: LambdaJob): LambdaJobCost {
+export function lambdaJobCost(job: LambdaRun): LambdaJobCost {
   validateDuration('lambda duration', job.durationMs);
   const prices = validateLambda(job);
   const rates = lambdaRates(job, prices);
@@ -245,7 +245,7 @@ export function lambdaJobCost(job: LambdaJob): LambdaJobCost {
  * One Fargate task that runs one job: vCPU, memory and storage above 20 GiB
  * for start-up plus run, rounded up to the second, at least 60 seconds.
  */
-export function fargateJobCost(job: FargateJob): FargateJobCost {
+export function fargateJobCost(job: FargateRun): FargateJobCost {
   validateDuration('fargate duration', job.durationMs);
   const { prices, startupMs, ephemeralGiB } = validateFargate(job);
   const billedSeconds = Math.max(FARGATE_MINIMUM_BILLED_SECONDS, Math.ceil((startupMs + job.durationMs) / 1000));
