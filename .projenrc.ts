@@ -94,7 +94,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'examples', 'bench'],
+    devdirs: ['test', 'examples', 'bench', 'scripts'],
     // Lint with one dev tsconfig that sees everything: handlers and examples
     // are outside the jsii compilation, so the project service would not find them.
     projectService: false,
@@ -107,7 +107,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // integ-runner writes its snapshots and outputs next to the tests; CI
   // checks the tests' snapshots with jest (test/integ/integ.test.ts) instead.
   gitignore: ['cdk.out/', '.cdk.staging/', 'bench/results.json', 'test/integ/*.snapshot/', 'test/integ/cdk-integ.out.*/', 'cdk-integ.out.*/'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/cdk.json', '/.ci/', '/bench/', '/cdk.out/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/cdk.json', '/.ci/', '/bench/', '/scripts/', '/cdk.out/'] },
 });
 
 // Lambda handlers (`src/**/<name>.lambda.ts`) are bundled at build time into
@@ -156,7 +156,7 @@ new JsonFile(project, 'cdk.json', {
 new javascript.TypescriptConfig(project, {
   fileName: 'tsconfig.dev.json',
   extends: javascript.TypescriptConfigExtends.fromPaths(['./tsconfig.json']),
-  include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
+  include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
   exclude: ['node_modules'],
   compilerOptions: { rootDir: '.', noEmit: true },
 });
@@ -168,6 +168,13 @@ project.addTask('bench', {
     { spawn: 'bundle' },
     { exec: 'ts-node --transpile-only bench/run.ts' },
   ],
+});
+
+// `npx projen cost-table`: rewrite README.md's "ECS or Lambda?" table from
+// ComputeCost (test/cost/decision-table.test.ts fails when it is stale).
+project.addTask('cost-table', {
+  description: 'Regenerate the "ECS or Lambda?" per-job cost table in README.md from ComputeCost',
+  exec: 'ts-node --transpile-only scripts/cost-table.ts',
 });
 
 // jsii reports names that break a target language (`lambda` in Python, `map`

@@ -20,3 +20,5 @@ export * from './workflow/workflow-step';
 export * from './workflow/job-workflow';
 export * from './workflow/workflow-input';
 export * from './testing/snapshot-normalizer';
+export * from './cost/compute-cost';
+export { ComputeModel } from './contract/compute-pricing';

@@ -76,7 +76,7 @@ function cycles(nodes: Map<string, string[]>): string[][] {
  * before it. `contract` and `internal` are the neutral base; `index.ts`
  * (the package entry) may import anything.
  */
-const LAYERS = ['contract', 'internal', 'testing', 'network', 'job', 'ledger', 'service', 'workflow', 'tracking', 'dispatch', 'monitoring'];
+const LAYERS = ['contract', 'internal', 'cost', 'testing', 'network', 'job', 'ledger', 'service', 'workflow', 'tracking', 'dispatch', 'monitoring'];
 
 describe('module structure of src/', () => {
   test('the checker sees every file and every import (it fails on an import it cannot resolve)', () => {

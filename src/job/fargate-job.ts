@@ -2,10 +2,10 @@ import {
   Annotations, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { validateFargateSize } from './fargate-sizes';
 import { grantAll, launchPermissions, tagOnLaunchPermission } from './grants';
 import { JobCapacity } from './job-capacity';
 import { JobField } from './job-field';
+import { validateFargateSize } from '../contract/fargate-sizes';
 import { warningId } from '../contract/names';
 import { constructError, withPath } from '../internal/errors';
 import { clusterFor } from '../network/default-cluster';

@@ -6,12 +6,12 @@ import {
 } from 'aws-cdk-lib';
 import { aws_wafv2 as wafv2Refs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
+import { validateFargateSize } from '../contract/fargate-sizes';
 import { warningId } from '../contract/names';
 import { AlarmFactory } from '../internal/alarms';
 import { constructError, withPath } from '../internal/errors';
 import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
 import { secureBucket } from '../internal/secure-bucket';
-import { validateFargateSize } from '../job/fargate-sizes';
 import { validateStrategy } from '../job/job-capacity';
 import { clusterFor } from '../network/default-cluster';
 

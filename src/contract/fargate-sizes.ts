@@ -1,4 +1,8 @@
-/** Valid Fargate task sizes: cpu units → allowed memory (MiB). */
+/**
+ * Valid Fargate task sizes: cpu units → allowed memory (MiB). Plain data:
+ * the constructs validate task definitions with it, and the cost estimates
+ * (src/contract/compute-pricing.ts) the sizes they price.
+ */
 const FARGATE_SIZES: ReadonlyArray<{ cpu: number; min: number; max: number; step: number; extra?: number[] }> = [
   { cpu: 256, min: 1024, max: 2048, step: 1024, extra: [512] },
   { cpu: 512, min: 1024, max: 4096, step: 1024 },
@@ -23,13 +27,16 @@ function describeRange(cpu: number): string {
   return `${extra}${size.min}-${size.max} in steps of ${size.step}`;
 }
 
-/** Throws a message naming the valid values when (cpu, memory) is not a Fargate size. */
-export function validateFargateSize(cpu: number, memoryLimitMiB: number): void {
+/**
+ * Throws a message naming the valid values when (cpu, memory) is not a Fargate size.
+ * `memoryName` is how the caller's API spells the memory (a prop name).
+ */
+export function validateFargateSize(cpu: number, memoryLimitMiB: number, memoryName = 'memoryLimitMiB'): void {
   const options = memoryOptions(cpu);
   if (options.length === 0) {
     throw new Error(`cpu ${cpu} is not a Fargate task size: use one of ${FARGATE_SIZES.map((s) => s.cpu).join(', ')}`);
   }
   if (!options.includes(memoryLimitMiB)) {
-    throw new Error(`memoryLimitMiB ${memoryLimitMiB} is not valid with cpu ${cpu} on Fargate: use ${describeRange(cpu)} MiB`);
+    throw new Error(`${memoryName} ${memoryLimitMiB} is not valid with cpu ${cpu} on Fargate: use ${describeRange(cpu)} MiB`);
   }
 }
