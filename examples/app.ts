@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { EventBridgeToFargateStack } from './eventbridge-to-fargate';
 import { HybridServiceStack } from './hybrid-service';
 import { nagFindings } from './nag';
+import { S3RoutedStack } from './s3-routed';
 import { S3ToFargateStack } from './s3-to-fargate';
 import { S3WorkflowStack } from './s3-workflow';
 import { SqsToFargateStack } from './sqs-to-fargate';
@@ -12,6 +13,7 @@ export function buildExamplesApp(app: App = new App()): App {
   new SqsToFargateStack(app, 'SqsToFargateExample');
   new EventBridgeToFargateStack(app, 'EventBridgeToFargateExample');
   new S3WorkflowStack(app, 'S3WorkflowExample');
+  new S3RoutedStack(app, 'S3RoutedExample');
   // Access logging needs the region (its log-delivery principal differs by
   // region); the account stays unresolved, so synth needs no credentials.
   new HybridServiceStack(app, 'HybridServiceExample', { env: { region: app.node.tryGetContext('region') ?? 'eu-west-1' } });

@@ -8,6 +8,10 @@ export interface ExampleFunctionOptions {
   readonly timeout?: Duration;
   /** Why the function needs no dead-letter queue (who invokes it, synchronously). */
   readonly invokedSynchronouslyBy: string;
+  /** The reason for `Serverless-LambdaDLQ`, when the function is not invoked synchronously. @default - invoked synchronously by `invokedSynchronouslyBy` */
+  readonly noDeadLetterQueueReason?: string;
+  /** @default 256 */
+  readonly memorySize?: number;
 }
 
 /**
@@ -24,7 +28,7 @@ export function exampleFunction(scope: Construct, id: string, code: string, opti
     architecture: lambda.Architecture.ARM_64,
     handler: 'index.handler',
     code: lambda.Code.fromInline(code),
-    memorySize: 256,
+    memorySize: options.memorySize ?? 256,
     timeout: options.timeout ?? Duration.seconds(30),
     tracing: lambda.Tracing.ACTIVE,
     environment: options.environment,
@@ -34,7 +38,8 @@ export function exampleFunction(scope: Construct, id: string, code: string, opti
   Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.' });
   Validations.of(fn).acknowledge({
     id: 'Serverless-LambdaDLQ',
-    reason: `Invoked synchronously by ${options.invokedSynchronouslyBy} only: a failed invocation is answered to the caller, there is no event to keep.`,
+    reason: options.noDeadLetterQueueReason
+      ?? `Invoked synchronously by ${options.invokedSynchronouslyBy} only: a failed invocation is answered to the caller, there is no event to keep.`,
   });
   return fn;
 }

@@ -6,7 +6,7 @@ import { decideRoute, jobSize } from '../../src/dispatch/runtime/route';
 import { unmarshallItem } from '../../src/internal/runtime/dynamodb';
 import { LambdaRunEnd, TokenModel } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
-import { LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
+import { eventBridgeEvent, LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
 
 const s3Job = (key: string, size?: number): Job => ({
   id: `job-${key}`,
@@ -111,7 +111,6 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     expect(invocation.payload).toEqual({
       hc: {
         version: 1, dispatcher: r.config.startedBy, jobId: smallJob.id, run: 1, attempt: 1, compute: 'lambda', route: 'rule 0: size below 1048576 bytes',
-        spillover: { overrides: { containerOverrides: [{ name: 'job', environment: [{ name: 'INPUT_URI', value: 's3://input-bucket/small.csv' }, { name: 'KEY', value: 'small.csv' }] }] } },
       },
       job: { id: smallJob.id, source: 's3', fields: expect.objectContaining({ 's3.key': 'small.csv', 's3.size': '10' }), event: expect.any(Object) },
     });
@@ -181,6 +180,23 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     await r.queue.drain(r.handler);
     expect(r.fake.invocations).toHaveLength(1);
     expect(ledger(r)[0]).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  test('an event too large for the worker\'s event goes by claim check; its spillover runs with the overrides computed at routing', async () => {
+    const r = await rig(model, { job: { environment: { TYPE: '{{hc:eventbridge.detailType}}' } } }, () => 'timeout');
+    r.queue.send(JSON.stringify(eventBridgeEvent('big-1', { blob: 'x'.repeat(210 * 1024) })), { messageId: 'm-big' });
+    await r.queue.drain(r.handler);
+    const [invocation] = r.fake.invocations;
+    expect(invocation.payload.job).toBeUndefined();
+    expect(invocation.payload.payloadUri).toMatch(/^s3:\/\/claims\/claim-check\/[0-9a-f]{64}\.json$/);
+    const key = invocation.payload.payloadUri.slice('s3://claims/'.length);
+    const document = JSON.parse(r.fake.objects.get(`/claims/${key}`)!);
+    expect(document).toEqual({ version: 1, job: expect.objectContaining({ id: 'big-1', source: 'eventbridge' }) });
+    expect(document.job.event.detail.blob).toHaveLength(210 * 1024);
+    expect(invocation.payload.hc.spillover).toEqual({ overrides: { containerOverrides: [{ name: 'job', environment: [{ name: 'TYPE', value: 'OrderPlaced' }] }] } });
+    expect(r.fake.tasks).toHaveLength(1);
+    expect(r.fake.tasks[0].overrides.containerOverrides[0].environment).toEqual([{ name: 'TYPE', value: 'OrderPlaced' }]);
+    expect(r.deadLetters).toEqual([]);
   });
 
   test('a duplicate delivery of the source record invokes once', async () => {

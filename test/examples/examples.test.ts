@@ -10,7 +10,7 @@ const aslValidator = require('asl-validator') as (definition: unknown) => { isVa
 
 describe('example stacks', () => {
   const app = buildExamplesApp(new App());
-  const stacks = ['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample', 'S3WorkflowExample'];
+  const stacks = ['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample', 'S3WorkflowExample', 'S3RoutedExample'];
 
   test.each(stacks)('%s matches its snapshot', (name) => {
     const stack = app.node.findChild(name) as any;

@@ -151,13 +151,15 @@ export class RouteLauncher implements Launcher {
       // The job ran and failed: it waits in the dead-letter queue with the reason (redrive it to run again).
       throw new PermanentError(`job ${hc.jobId} run ${hc.run} on Lambda: ${outcome.reason}`);
     }
+    // The job's overrides are resolved again from the job the record carries (as for any job of
+    // the route); only a job too large for the worker's event comes with them computed at routing.
     const jobs = await this.fargate!.launch({
       record,
-      jobs: [{ id: hc.jobId, source: event.job?.source ?? 'sqs', fields: {}, event: null } as Job],
+      jobs: [event.job ?? { id: hc.jobId, source: 'sqs', fields: {}, event: null } as unknown as Job],
       attempt: 1,
       receiveCount,
       run: hc.run + 1,
-      overrides: (hc.spillover?.overrides ?? { containerOverrides: [] }) as TaskOverrides,
+      ...(event.job ? {} : { overrides: (hc.spillover?.overrides ?? { containerOverrides: [] }) as TaskOverrides }),
       spilledOver: outcome.reason,
     }, context);
     this.count('spillover');
@@ -172,7 +174,9 @@ export class RouteLauncher implements Launcher {
 
   /** The worker's event (or its claim-check document), and the overrides the job spills over with. */
   private prepareLambda(job: Job, destination: LambdaDestination, run: number): { payload: LambdaJobEvent; document?: { key: string; body: string } ; spillDocument?: { key: string; body: string } } {
-    const spillPrepared = destination.spillover && this.fargate ? this.fargate.prepare(job) : undefined;
+    const spillable = destination.spillover && this.fargate !== undefined;
+    // A job the Fargate job cannot run (a field it maps is missing) fails here, before anything starts.
+    const spillPrepared = spillable ? this.fargate!.prepare(job) : undefined;
     const hc: LambdaJobEvent['hc'] = {
       version: LAMBDA_JOB_VERSION,
       dispatcher: this.startedBy,
@@ -181,11 +185,11 @@ export class RouteLauncher implements Launcher {
       attempt: 0, // set at launch, from the ledger
       compute: 'lambda',
       route: '',
-      ...(spillPrepared ? { spillover: spillPrepared.overrides ? { overrides: spillPrepared.overrides } : {} } : {}),
     };
     const payload: LambdaJobEvent = { hc, job };
     const size = Buffer.byteLength(JSON.stringify(payload), 'utf8');
-    if (size <= MAX_LAMBDA_EVENT_BYTES) return { payload, spillDocument: spillPrepared?.claimCheck };
+    // The job travels in the event (and comes back in the record): a spillover resolves its overrides then.
+    if (size <= MAX_LAMBDA_EVENT_BYTES) return { payload };
     const claimCheck = this.target.claimCheck;
     if (!claimCheck) {
       throw new PermanentError(`the Lambda worker's event would be ${size} bytes, over the ${MAX_LAMBDA_EVENT_BYTES} the route sends `
@@ -193,7 +197,9 @@ export class RouteLauncher implements Launcher {
     }
     const body = JSON.stringify({ version: 1, job });
     const location = claimCheckLocation(claimCheck, destination.functionArn, job.id, body);
-    return { payload: { hc, payloadUri: location.uri }, document: { key: location.key, body }, spillDocument: spillPrepared?.claimCheck };
+    // Too large to travel in the event: the record brings back only the URI, so the overrides a spillover uses are computed now.
+    const spillover = spillPrepared ? { spillover: spillPrepared.overrides ? { overrides: spillPrepared.overrides } : {} } : {};
+    return { payload: { hc: { ...hc, ...spillover }, payloadUri: location.uri }, document: { key: location.key, body }, spillDocument: spillPrepared?.claimCheck };
   }
 
   /**
