@@ -137,6 +137,8 @@ export interface RouteTargetConfig {
   readonly destinations: RouteDestinationConfig[];
   readonly ledger: LedgerConfig;
   readonly claimCheck?: ClaimCheckConfig;
+  /** The Fargate job's size, for the cost estimates of Lambda runs (what the run would have cost there). */
+  readonly fargateShape?: { readonly cpuUnits: number; readonly memoryMiB: number; readonly arm64: boolean; readonly spot: boolean };
   /** The route's Fargate job (the `fargate` destination and the spillover target). */
   readonly fargate?: Omit<FargateJobTargetConfig, 'kind' | 'ledger' | 'claimCheck'>;
 }

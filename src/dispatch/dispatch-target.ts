@@ -129,8 +129,11 @@ export abstract class DispatchTarget {
     return new RouteTarget(options);
   }
 
-  /** The construct each job starts (the job or the workflow). */
+  /** The construct each job starts (the job or the workflow; a route's `otherwise`). */
   public abstract readonly subject: IConstruct;
+
+  /** `fargateJob`, `workflow` or `route`. */
+  public abstract readonly kind: string;
 
   /**
    * The cluster the target's tasks run in.
@@ -149,6 +152,7 @@ export abstract class DispatchTarget {
 }
 
 class FargateJobTarget extends DispatchTarget {
+  public readonly kind = 'fargateJob';
   public readonly subject: IConstruct;
   public readonly cluster: ecs.ICluster;
   public readonly _asset = 'dispatch/dispatcher.lambda';
@@ -267,6 +271,7 @@ function validateJobFields(job: IFargateJob, claimCheck: ClaimCheckBinding | und
 }
 
 class WorkflowTarget extends DispatchTarget {
+  public readonly kind = 'workflow';
   public readonly subject: IConstruct;
   public readonly cluster?: ecs.ICluster = undefined;
   public readonly _asset = 'dispatch/workflow-dispatcher.lambda';
@@ -297,6 +302,7 @@ class WorkflowTarget extends DispatchTarget {
 }
 
 class RouteTarget extends DispatchTarget {
+  public readonly kind = 'route';
   public readonly subject: IConstruct;
   public readonly cluster?: ecs.ICluster;
   public readonly _asset = 'dispatch/route-dispatcher.lambda';
@@ -385,6 +391,7 @@ class RouteTarget extends DispatchTarget {
         destinations: this.targets.map((t) => this.destination(t)),
         ledger: { table: ledger.table.tableName, ttlSeconds: ledger.timeToLive.toSeconds() },
         ...(claimCheck ? { claimCheck: claimCheck.config() } : {}),
+        ...(job ? fargateShape(job) : {}),
         ...(fargate ? { fargate: fargate.config(tracker) } : {}),
       }),
       fieldTemplates: () => this.fieldTemplates(),
@@ -428,6 +435,16 @@ class RouteTarget extends DispatchTarget {
       ...(this.options.rules ?? []).flatMap((r, i) => r._fieldTemplate() ? [[`rule ${i}`, r._fieldTemplate()!] as [string, string]] : []),
     ];
   }
+}
+
+/** A Fargate job's size for cost estimates, when the app knows it (a FargateTaskDefinition with literal sizes). */
+function fargateShape(job: IFargateJob): { fargateShape?: { cpuUnits: number; memoryMiB: number; arm64: boolean; spot: boolean } } {
+  const td = job.taskDefinition;
+  if (!(td instanceof ecs.FargateTaskDefinition) || Token.isUnresolved(td.cpu) || Token.isUnresolved(td.memoryMiB)) return {};
+  const cfn = td.node.defaultChild as ecs.CfnTaskDefinition;
+  const platform = Stack.of(td).resolve(cfn.runtimePlatform) as { cpuArchitecture?: string } | undefined;
+  const spot = (job.capacity.strategy ?? []).some((s) => s.capacityProvider === 'FARGATE_SPOT' && (s.weight ?? 0) > 0);
+  return { fargateShape: { cpuUnits: td.cpu, memoryMiB: td.memoryMiB, arm64: platform?.cpuArchitecture === 'ARM64', spot } };
 }
 
 function jobTemplates(job: IFargateJob): Array<[string, string]> {

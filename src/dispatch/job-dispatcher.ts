@@ -261,6 +261,32 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     return this.metric('RecordsDeferred', options);
   }
 
+  /**
+   * Jobs a routing dispatcher sent to `compute`: `lambda`, `fargate`, or
+   * `spillover` (Lambda runs relaunched on Fargate). Zero for other targets.
+   */
+  public metricJobsRouted(compute: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('JobsRouted', { ...options, dimensionsMap: { Dispatcher: this.startedBy, Compute: compute, ...options.dimensionsMap } });
+  }
+
+  /**
+   * Estimated dollars of the jobs that ran on `compute` (`lambda`: from the
+   * dispatcher, `fargate`: from the tracker), from the dated prices of
+   * `ComputeCost` (us-east-1 list prices, before free tiers and Savings Plans).
+   */
+  public metricEstimatedCost(compute: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('EstimatedCost', { ...options, dimensionsMap: { Dispatcher: this.startedBy, Compute: compute, ...options.dimensionsMap } });
+  }
+
+  /**
+   * What the jobs that ran on `compute` would have cost on the other model:
+   * a Lambda run as a task of the route's Fargate job; a task's run on a
+   * Lambda function of the task's memory (runs over 15 minutes not counted).
+   */
+  public metricEstimatedCostOtherModel(compute: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('EstimatedCostOtherModel', { ...options, dimensionsMap: { Dispatcher: this.startedBy, Compute: compute, ...options.dimensionsMap } });
+  }
+
   private metric(name: string, options: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,

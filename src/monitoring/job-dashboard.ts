@@ -92,6 +92,25 @@ export class JobDashboard extends Construct {
         width: 12,
       }),
     ] : [];
+    const routed = d.target.kind === 'route';
+    const hour = Duration.hours(1);
+    const costWidgets = routed || t ? [
+      ...(routed ? [new cloudwatch.GraphWidget({
+        title: 'Routing',
+        left: ['lambda', 'fargate', 'spillover'].map((c) => d.metricJobsRouted(c, { label: c === 'spillover' ? 'spilled over to Fargate' : `to ${c}` })),
+        width: 12,
+      })] : []),
+      new cloudwatch.GraphWidget({
+        title: 'Estimated cost (USD per hour), and on the other model',
+        left: [
+          ...(routed ? [d.metricEstimatedCost('lambda', { period: hour, label: 'Lambda runs' }),
+            d.metricEstimatedCostOtherModel('lambda', { period: hour, label: 'the same runs on Fargate' })] : []),
+          ...(t ? [d.metricEstimatedCost('fargate', { period: hour, label: 'Fargate tasks' }),
+            d.metricEstimatedCostOtherModel('fargate', { period: hour, label: 'the same runs on Lambda' })] : []),
+        ],
+        width: routed ? 12 : 24,
+      }),
+    ] : [];
     const functionWidgets = [
       new cloudwatch.GraphWidget({
         title: 'Functions',
@@ -107,7 +126,7 @@ export class JobDashboard extends Construct {
     ];
     this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
       dashboardName: props.dashboardName,
-      widgets: [queueWidgets, launchWidgets, ...(outcomeWidgets.length ? [outcomeWidgets] : []), functionWidgets],
+      widgets: [queueWidgets, launchWidgets, ...(outcomeWidgets.length ? [outcomeWidgets] : []), ...(costWidgets.length ? [costWidgets] : []), functionWidgets],
     });
   }
 }

@@ -3,6 +3,8 @@ import type { RouteRuleConfig, RouteTargetConfig } from '../../src/contract/disp
 import { Job, JobSourceType } from '../../src/contract/job';
 import { classifyInvocation, InvocationRecord, LambdaJobEvent } from '../../src/contract/route';
 import { decideRoute, jobSize } from '../../src/dispatch/runtime/route';
+import { lambdaRunCosts } from '../../src/dispatch/runtime/route-launcher';
+import { taskCosts } from '../../src/tracking/runtime/tracker';
 import { unmarshallItem } from '../../src/internal/runtime/dynamodb';
 import { LambdaRunEnd, TokenModel } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
@@ -206,5 +208,43 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     r.queue.send(body, { messageId: 'm-2' });
     await r.queue.drain(r.handler);
     expect(r.fake.invocations).toHaveLength(1);
+  });
+});
+
+describe('cost estimates (hand-computed, prices of 2026-11)', () => {
+  test('a Lambda run of 10 s at 1,024 MB arm64, and the same run as a 1 vCPU / 2 GiB x86 task', () => {
+    const costs = lambdaRunCosts({ kind: 'lambda', functionArn: WORKER_ARN, spillover: true, memoryMiB: 1024, arm64: true }, 10_000,
+      { cpuUnits: 1024, memoryMiB: 2048, arm64: false, spot: false });
+    // 1 GB x 10 s x $0.0000133334 + $0.20 / 1e6
+    expect(costs.lambda).toBeCloseTo(0.000133334 + 0.0000002, 12);
+    // 35 s start-up + 10 s run = 45 s, billed the 60 s minimum: (1 x 0.04048 + 2 x 0.004445) $/h x 60/3600 h
+    expect(costs.fargate).toBeCloseTo((0.04048 + 2 * 0.004445) * 60 / 3600, 12);
+  });
+
+  test('a Spot task: billed from the image pull to the stop, at 30% of the price; its run on Lambda at the task memory', () => {
+    const costs = taskCosts({
+      cpu: '256', memory: '512', capacityProviderName: 'FARGATE_SPOT',
+      pullStartedAt: '2026-11-27T10:00:00.000Z', startedAt: '2026-11-27T10:00:30.000Z', stoppedAt: '2026-11-27T10:02:10.000Z',
+    })!;
+    // 30 s pull + 100 s run = 130 s: (0.25 x 0.04048 + 0.5 x 0.004445) x 0.3 $/h x 130/3600 h
+    expect(costs.fargate).toBeCloseTo((0.25 * 0.04048 + 0.5 * 0.004445) * 0.3 * 130 / 3600, 12);
+    // 0.5 GB x 100 s x $0.0000133334 + $0.0000002
+    expect(costs.lambda).toBeCloseTo(0.5 * 100 * 0.0000133334 + 0.0000002, 12);
+    expect(taskCosts({ cpu: '256', memory: '512', startedAt: 'x' })).toBeUndefined();
+    // a run over 15 minutes could not have run on Lambda: no comparison
+    expect(taskCosts({ cpu: '256', memory: '512', pullStartedAt: '2026-11-27T10:00:00Z', startedAt: '2026-11-27T10:00:30Z', stoppedAt: '2026-11-27T11:00:30Z' })!.lambda)
+      .toBeUndefined();
+  });
+
+  test('a settled Lambda run emits JobsSucceeded and EstimatedCost lines by compute model', async () => {
+    const r = await rig('remembered', { config: { route: ROUTE } });
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    const metrics = r.logs.filter((l: any) => l._aws !== undefined) as any[];
+    expect(metrics.find((m) => m.JobsRouted !== undefined)).toMatchObject({ Compute: 'lambda', JobsRouted: 1 });
+    expect(metrics.find((m) => m.JobsSucceeded !== undefined)).toMatchObject({ Compute: 'lambda', Cause: 'success', JobsSucceeded: 1 });
+    const cost = metrics.find((m) => m.EstimatedCost !== undefined);
+    expect(cost).toMatchObject({ Compute: 'lambda' });
+    expect(cost.EstimatedCost).toBeGreaterThan(0);
   });
 });

@@ -117,7 +117,7 @@ describe('the tracker a dispatcher creates', () => {
     const titles = [...text.matchAll(/\\"title\\":\\"([^\\]+)\\"/g)].map((m) => m[1]);
     expect(titles).toEqual([
       'Dispatch queue', 'Dead letters and failed jobs', 'Launches', 'Running tasks (cluster, Container Insights)',
-      'Outcomes', 'Durations (s)', 'Functions', 'Alarms',
+      'Outcomes', 'Durations (s)', 'Estimated cost (USD per hour), and on the other model', 'Functions', 'Alarms',
     ]);
     for (const metric of ['JobsLaunched', 'LaunchFailures', 'RecordsDeadLettered', 'JobsSucceeded', 'JobsFailed', 'JobRetries', 'RunDuration', 'QueueToStart', 'RunningTaskCount']) {
       expect(text).toContain(`\\"${metric}\\"`);

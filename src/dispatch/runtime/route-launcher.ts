@@ -10,6 +10,7 @@ import { JobStatus, LedgerRecord, ledgerKey } from '../../contract/ledger';
 import {
   classifyInvocation, InvocationRecord, LAMBDA_JOB_VERSION, LambdaJobEvent, MAX_LAMBDA_EVENT_BYTES,
 } from '../../contract/route';
+import { fargateJobCost, lambdaJobCost } from '../../contract/compute-pricing';
 import { emitMetrics } from '../../internal/runtime/emf';
 import type { InvokeAsync } from '../../internal/runtime/lambda-invoke';
 import { errorText } from '../../internal/runtime/log';
@@ -142,7 +143,10 @@ export class RouteLauncher implements Launcher {
     context.log(outcome.succeeded ? 'INFO' : 'WARN', 'lambda run ended', {
       jobId: hc.jobId, run: hc.run, cause: outcome.cause, reason: outcome.reason, spillover: spill, ledger: recorded.kind,
     });
-    if (recorded.kind === 'recorded') this.emitOutcome(outcome.succeeded, outcome.cause, spill);
+    if (recorded.kind === 'recorded') {
+      this.emitOutcome(outcome.succeeded, outcome.cause, spill);
+      if (destination) this.emitCost(destination, recorded.record.reservedAt, invocation.timestamp);
+    }
     if (outcome.succeeded) return { status: 'skipped', reason: 'lambda run succeeded' };
     if (!spill) {
       if (recorded.kind === 'stale' && recorded.record && recorded.record.run > hc.run) {
@@ -291,11 +295,39 @@ export class RouteLauncher implements Launcher {
     this.routed.clear();
   }
 
+  /**
+   * `EstimatedCost` of a Lambda run (its duration taken from the ledger's
+   * reservation, just before Invoke, until the record's time: it includes
+   * Lambda's queueing, an upper bound) and `EstimatedCostOtherModel`, the
+   * same run as a task of the route's Fargate job.
+   */
+  private emitCost(destination: LambdaDestination, reservedAt: number | undefined, endedAt: string | undefined): void {
+    if (this.clients.metrics === false || reservedAt === undefined || !endedAt) return;
+    const durationMs = Math.max(1, Date.parse(endedAt) - reservedAt);
+    if (!Number.isFinite(durationMs) || durationMs < 0) return;
+    const costs = lambdaRunCosts(destination, durationMs, this.target.fargateShape);
+    emitMetrics({ Dispatcher: this.startedBy, Compute: 'lambda' }, [['Dispatcher', 'Compute']], [
+      { name: 'EstimatedCost', value: costs.lambda, unit: 'None' },
+      ...(costs.fargate !== undefined ? [{ name: 'EstimatedCostOtherModel', value: costs.fargate, unit: 'None' as const }] : []),
+    ]);
+  }
+
   /** `JobsSucceeded` / `JobsFailed` of Lambda runs (a spilled run is neither: its Fargate run ends it). */
   private emitOutcome(succeeded: boolean, cause: string, spilled: boolean): void {
     if (this.clients.metrics === false || spilled) return;
     emitMetrics({ Dispatcher: this.startedBy, Compute: 'lambda', Cause: cause }, [['Dispatcher', 'Compute']],
       [{ name: succeeded ? 'JobsSucceeded' : 'JobsFailed', value: 1, unit: 'Count' }]);
+  }
+}
+
+/** Estimated dollars of a Lambda run, and what the same run would have cost as a task of the route's Fargate job. */
+export function lambdaRunCosts(destination: LambdaDestination, durationMs: number, fargate: RouteTargetConfig['fargateShape']): { lambda: number; fargate?: number } {
+  const lambda = lambdaJobCost({ memoryMiB: destination.memoryMiB, arm64: destination.arm64, durationMs }).dollars;
+  if (!fargate) return { lambda };
+  try {
+    return { lambda, fargate: fargateJobCost({ ...fargate, spot: fargate.spot && !fargate.arm64, durationMs }).dollars };
+  } catch {
+    return { lambda }; // a size the price list does not know: no comparison
   }
 }
 

@@ -6,7 +6,7 @@
 
 import { METRIC_NAMESPACE } from '../../contract/names';
 
-export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
+export type MetricUnit = 'Count' | 'Seconds' | 'None' | 'Milliseconds';
 
 export interface MetricValue {
   readonly name: string;

@@ -10,6 +10,9 @@ import {
 } from '../../contract/names';
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
 import { parseHandlerConfig } from '../../internal/runtime/config';
+import {
+  fargateJobCost, LAMBDA_MAX_DURATION_MS, LAMBDA_MAX_MEMORY_MIB, LAMBDA_MIN_MEMORY_MIB, lambdaJobCost,
+} from '../../contract/compute-pricing';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import type { JobLedgerStore } from '../../internal/runtime/ledger';
 import { errorText, jsonLog, LogFn } from '../../internal/runtime/log';
@@ -54,6 +57,33 @@ export interface FailedJobMessage {
     readonly attempt: number;
     readonly stoppedAt?: string;
   };
+}
+
+/**
+ * Estimated dollars of a stopped task (billed from the image pull to the
+ * stop, at least a minute; Spot at its discount), and what its run would
+ * have cost on Lambda (the task's memory, arm64; none over Lambda's 900 s).
+ * Undefined when the event lacks the sizes or times.
+ */
+export function taskCosts(detail: any): { fargate: number; lambda?: number } | undefined {
+  const start = Date.parse(detail?.pullStartedAt ?? detail?.createdAt ?? '');
+  const runStart = Date.parse(detail?.startedAt ?? '');
+  const stop = Date.parse(detail?.stoppedAt ?? '');
+  const cpuUnits = Number(detail?.cpu);
+  const memoryMiB = Number(detail?.memory);
+  if (![start, runStart, stop, cpuUnits, memoryMiB].every(Number.isFinite) || stop < runStart || runStart < start) return undefined;
+  const arm64 = (detail.attributes ?? []).some((a: any) => a?.name === 'ecs.cpu-architecture' && a?.value === 'arm64');
+  const spot = detail.capacityProviderName === 'FARGATE_SPOT';
+  try {
+    const fargate = fargateJobCost({ cpuUnits, memoryMiB, arm64, spot: spot && !arm64, startupMs: runStart - start, durationMs: stop - runStart }).dollars;
+    const runMs = stop - runStart;
+    const lambda = runMs <= LAMBDA_MAX_DURATION_MS
+      ? lambdaJobCost({ memoryMiB: Math.min(LAMBDA_MAX_MEMORY_MIB, Math.max(LAMBDA_MIN_MEMORY_MIB, memoryMiB)), arm64: true, durationMs: runMs }).dollars
+      : undefined;
+    return { fargate, ...(lambda !== undefined ? { lambda } : {}) };
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseTrackerConfig(text: string | undefined): TrackerConfig {
@@ -295,6 +325,13 @@ export class Tracker {
     const dims = { Dispatcher: this.config.startedBy, Outcome: c.outcome };
     emitMetrics(dims, [['Dispatcher'], ['Dispatcher', 'Outcome']], metrics);
     emitMetrics({ Dispatcher: this.config.startedBy }, [['Dispatcher']], durations);
+    const costs = taskCosts(detail);
+    if (costs) {
+      emitMetrics({ Dispatcher: this.config.startedBy, Compute: 'fargate' }, [['Dispatcher', 'Compute']], [
+        { name: 'EstimatedCost', value: costs.fargate, unit: 'None' },
+        ...(costs.lambda !== undefined ? [{ name: 'EstimatedCostOtherModel', value: costs.lambda, unit: 'None' as const }] : []),
+      ]);
+    }
   }
 
   /** Stops the dispatcher's tasks that have run longer than the timeout. */

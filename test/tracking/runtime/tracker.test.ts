@@ -154,6 +154,15 @@ describe('the tracker', () => {
         QueueToStart: 20,
         QueueToStop: 310,
       },
+      {
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'cdk-hybrid-compute', Dimensions: [['Dispatcher', 'Compute']], Metrics: [{ Name: 'EstimatedCost', Unit: 'None' }, { Name: 'EstimatedCostOtherModel', Unit: 'None' }] }] },
+        Dispatcher: STARTED_BY,
+        Compute: 'fargate',
+        // 0.25 vCPU / 0.5 GB x86 on-demand, billed from the pull (10:00:05) to the stop (10:05:00): 295 s
+        EstimatedCost: expect.closeTo((0.25 * 0.04048 + 0.5 * 0.004445) * 295 / 3600, 12),
+        // the 290 s run on Lambda, 512 MB arm64: 0.5 GB x 290 s x $0.0000133334 + $0.0000002
+        EstimatedCostOtherModel: expect.closeTo(0.5 * 290 * 0.0000133334 + 0.0000002, 12),
+      },
     ]);
   });
 });
