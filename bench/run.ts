@@ -19,10 +19,11 @@ import {
 import { S3ToFargateStack, secureBucketProps } from '../examples/s3-to-fargate';
 import { ENVELOPE_KEY, JobSourceType } from '../src/contract/job';
 import { normalizeRecord } from '../src/dispatch/runtime/normalize';
+import { decideRoute } from '../src/dispatch/runtime/route';
 import { createClients } from '../src/dispatch/runtime/clients';
 import { FargateLauncher } from '../src/dispatch/runtime/fargate-launcher';
 import { config, DISPATCH_QUEUE, dispatcherFor, fargateTarget, s3Encode, s3Message, s3Record } from '../test/dispatch/runtime/fixtures';
-import { FakeAws, TokenModel } from '../test/harness/fake-aws';
+import { FakeAws, seededRandom, TokenModel } from '../test/harness/fake-aws';
 import { inProcessLedger } from '../test/harness/fake-dynamo';
 import { RemoteFake } from '../test/harness/remote-fake';
 import { Rig } from '../test/harness/rig';
@@ -215,6 +216,91 @@ async function faultRun(jobs: number, malformed: number, tokenModel: TokenModel 
   }
 }
 
+// ------------------------------------------------------------------ routing
+
+/** Small objects to a Lambda worker, the rest to Fargate (the route of `S3RoutedExample`), as the handler evaluates it. */
+const ROUTE = {
+  rules: [
+    { kind: 'keySuffix' as const, value: '.parquet', destination: 1 },
+    { kind: 'fieldEquals' as const, field: '{{hc:path:$.s3.bucket.name}}', value: 'hot-bucket', destination: 1 },
+    { kind: 'sizeBelow' as const, bytes: 100 * 1024 * 1024, destination: 0 },
+  ],
+  otherwise: 1,
+  destinations: [
+    { kind: 'lambda' as const, functionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:worker', spillover: true, memoryMiB: 1024, arm64: true },
+    { kind: 'fargate' as const },
+  ],
+};
+
+/** Median microseconds per routing decision (three rules: a key suffix, a field path, a size), over 20,000 normalized S3 jobs. */
+function measureRouteDecision(): number {
+  const queue = config().queues[0];
+  const jobs = Array.from({ length: 20_000 }, (_, i) => {
+    const n = normalizeRecord({ messageId: `r${i}`, body: JSON.stringify({ Records: [s3Record(`in/${i}.csv`, { size: (i * 7919) % (200 * 1024 * 1024), sequencer: `S${i}` })] }), eventSourceARN: DISPATCH_QUEUE }, queue);
+    if (n.kind !== 'jobs') throw new Error('not a job');
+    return n.jobs[0];
+  });
+  const perDecision: number[] = [];
+  let sink = 0;
+  for (let round = 0; round < 21; round++) {
+    const t = performance.now();
+    for (const job of jobs) sink += decideRoute(job, ROUTE.rules, ROUTE.otherwise).destination;
+    if (round > 0) perDecision.push(((performance.now() - t) * 1000) / jobs.length);
+  }
+  if (sink < 0) throw new Error('unreachable');
+  return median(perDecision);
+}
+
+/**
+ * 1,000 routed jobs, 10% of whose Lambda runs time out (seeded), with 5%
+ * duplicate deliveries: every job must end succeeded on Lambda, launched on
+ * Fargate (spilled over) or dead-lettered with a reason — and none twice.
+ */
+async function spilloverRun(jobs: number, timeoutRate: number) {
+  const rig = await Rig.start({
+    config: { route: ROUTE },
+    deadlineMs: 2_000,
+    queue: { msPerSecond: 20, duplicateRate: 0.05, seed: 11 },
+    fake: { recordCalls: false, seed: 5 },
+  });
+  try {
+    const random = seededRandom(17);
+    rig.fake.lambdaRun = () => (random() < timeoutRate ? 'timeout' : 'success');
+    const expected = new Map<string, string>();
+    const queue = rig.config.queues.find((q) => q.arn === DISPATCH_QUEUE)!;
+    for (let i = 0; i < jobs; i++) {
+      const body = JSON.stringify({ Records: [s3Record(`routed/${i}.csv`, { size: 1024 + i, sequencer: `R${i}` })] });
+      const messageId = rig.queue.send(body);
+      const n = normalizeRecord({ messageId, body, eventSourceARN: DISPATCH_QUEUE }, queue);
+      if (n.kind === 'jobs') expected.set(n.jobs[0].id, messageId);
+    }
+    const result = await rig.queue.drain(rig.handler, { batchSize: 10, concurrency: 5, timeoutMs: 10 * 60_000 });
+    const tasks = rig.fake.launchesByJob();
+    const invocations = new Map<string, typeof rig.fake.invocations>();
+    for (const inv of rig.fake.invocations) {
+      const id = inv.payload.hc.jobId as string;
+      invocations.set(id, [...(invocations.get(id) ?? []), inv]);
+    }
+    const deadLettered = new Set(rig.deadLetters.map((m) => m.attributes['hc-reason'] ? JSON.parse(m.body)?.requestPayload?.hc?.jobId ?? m.attributes['hc-message-id'] : undefined));
+    let lost = 0;
+    let duplicates = 0;
+    let spilled = 0;
+    let onLambda = 0;
+    for (const [jobId, messageId] of expected) {
+      const runs = invocations.get(jobId) ?? [];
+      const fargate = tasks.get(jobId) ?? 0;
+      const succeeded = runs.some((r) => r.end === 'success');
+      if (runs.length > 1 || fargate > 1) duplicates++;
+      if (fargate === 1) spilled++;
+      if (succeeded) onLambda++;
+      if (!succeeded && fargate === 0 && !deadLettered.has(jobId) && !deadLettered.has(messageId)) lost++;
+    }
+    return { jobs: expected.size, lost, duplicates, spilled, onLambda, timedOut: rig.fake.invocations.filter((i) => i.end === 'timeout').length, elapsedMs: result.elapsedMs };
+  } finally {
+    await rig.close();
+  }
+}
+
 // -------------------------------------------------------------- synth time
 
 function synthOnce(build: (app: App) => void): number {
@@ -365,6 +451,12 @@ async function main() {
       + `(${http.batch.toFixed(0)} vs ${memory.batch.toFixed(0)} ms; single ${http.single.toFixed(0)} ms)`);
     return;
   }
+  if (only?.includes('route')) {
+    console.log(`routeDecisionMicros ${measureRouteDecision().toFixed(3)}`);
+    const sp = await spilloverRun(1000, 0.1);
+    console.log(`spillover: lost ${sp.lost}, duplicates ${sp.duplicates}, ${sp.onLambda} on Lambda, ${sp.spilled} spilled over (${sp.timedOut} timeouts), ${(sp.elapsedMs / 1000).toFixed(1)} s`);
+    return;
+  }
   if (only?.includes('throughput')) {
     const t = await measureThroughput(jobs, rate, burst);
     console.log(`throughputRatio ${(t.launched / (t.elapsedMs / 1000) / rate).toFixed(3)} (${t.launched} in ${(t.elapsedMs / 1000).toFixed(1)} s, `
@@ -388,6 +480,9 @@ async function main() {
   console.log('throughput and fault runs again, ECS forgetting tokens whose request started no task ...');
   const forgetfulThroughput = await measureThroughput(jobs, rate, burst, 'forgotten');
   const forgetfulFaults = await faultRunAccounted(500, 50, 'forgotten');
+  console.log('routing: decision time, then 1,000 routed jobs with 10% Lambda timeouts ...');
+  const routeDecisionMicros = measureRouteDecision();
+  const spillover = await spilloverRun(1000, 0.1);
   console.log('measuring peak heap ...');
   const peakHeapMiB = await measurePeakHeap(1000);
 
@@ -404,6 +499,9 @@ async function main() {
     forgetfulLost: forgetfulThroughput.lost + forgetfulFaults.lost,
     forgetfulDuplicates: forgetfulThroughput.duplicates + forgetfulFaults.duplicates,
     ledgerLatencyRatio: round(latency.batch / latencyMemory.batch),
+    spilloverLost: spillover.lost,
+    spilloverDuplicates: spillover.duplicates,
+    routeDecisionMicros: round(routeDecisionMicros, 2),
   };
   const targets: Record<keyof typeof results, [string, (v: number) => boolean]> = {
     dispatcherInitRatio: ['<= 0.5', (v) => v <= 0.5],
@@ -417,6 +515,9 @@ async function main() {
     forgetfulLost: ['0', (v) => v === 0],
     forgetfulDuplicates: ['0', (v) => v === 0],
     ledgerLatencyRatio: ['<= 1.3', (v) => v <= 1.3],
+    spilloverLost: ['0', (v) => v === 0],
+    spilloverDuplicates: ['0', (v) => v === 0],
+    routeDecisionMicros: ['<= 50', (v) => v <= 50],
   };
   const details: Record<keyof typeof results, string> = {
     dispatcherInitRatio: `median of 15: ${init.ours.toFixed(1)} ms vs baseline ${init.baseline.toFixed(1)} ms (${init.baselineBytes} bytes)`,
@@ -436,6 +537,10 @@ async function main() {
       + `${forgetfulFaults.stats.dropped} drops; throughput ${(forgetfulThroughput.launched / (forgetfulThroughput.elapsedMs / 1000)).toFixed(1)}/s)`,
     ledgerLatencyRatio: `median of 7: 10 jobs ${latency.batch.toFixed(0)} ms with the ledger over HTTP (${DYNAMO_LATENCY_MS} ms per DynamoDB call) `
       + `vs ${latencyMemory.batch.toFixed(0)} ms with an in-memory ledger (no round trips)`,
+    spilloverLost: `${spillover.jobs} routed jobs, 5% duplicate deliveries: ${spillover.onLambda} succeeded on Lambda, ${spillover.timedOut} Lambda timeouts, `
+      + `${spillover.spilled} spilled over to Fargate`,
+    spilloverDuplicates: 'jobs invoked on Lambda more than once, or launched on Fargate more than once',
+    routeDecisionMicros: 'median of 20 rounds of 20,000 normalized S3 jobs through three rules (key suffix, field path, size)',
   };
   const rows = (Object.keys(results) as Array<keyof typeof results>).map((k) => {
     const [target, ok] = targets[k];
