@@ -84,7 +84,7 @@ export class S3RoutedStack extends Stack {
 
     this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
       target: DispatchTarget.route({
-        rules: [ComputeRoute.whenSizeBelow(Size.mebibytes(100), ComputeTarget.lambda(worker))],
+        rules: [ComputeRoute.whenSizeBelow(Size.mebibytes(100), ComputeTarget.lambdaFunction(worker))],
         otherwise: ComputeTarget.fargate(job),
       }),
       sources: [new S3Source(this.inputBucket, { prefix: 'incoming/' })],

@@ -1,6 +1,6 @@
-import { App, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
+import { App, Size, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
 import {
-  ClaimCheck, DispatchTarget, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration, JobVpc, JobWorkflow,
+  ClaimCheck, ComputeRoute, ComputeTarget, DispatchTarget, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration, JobVpc, JobWorkflow,
   S3Source, WorkflowStep,
 } from '../src';
 import { IMAGE } from './helpers';
@@ -35,6 +35,22 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
         sources: [new S3Source(bucket), new EventBridgeSource({ eventPattern: { source: ['x'] } })],
       });
     }).filter((f) => !f.includes('/Logs/'))).toEqual([]);
+  });
+
+  test('JobDispatcher with a route: a Lambda worker for small objects, the Fargate job for the rest', () => {
+    expect(findings((stack) => {
+      const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: true, serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { enforceSSL: true }) });
+      const worker = new lambda.Function(stack, 'Worker', {
+        runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      });
+      new JobDispatcher(stack, 'Dispatcher', {
+        target: DispatchTarget.route({
+          rules: [ComputeRoute.whenSizeBelow(Size.mebibytes(100), ComputeTarget.lambdaFunction(worker))],
+          otherwise: ComputeTarget.fargate(new FargateJob(stack, 'Job', { image: IMAGE })),
+        }),
+        sources: [new S3Source(bucket)],
+      });
+    }).filter((f) => !f.includes('/Logs/') && !f.includes('/Worker/'))).toEqual([]);
   });
 
   test('JobDispatcher with Spot capacity, maxConcurrentTasks and a KMS-encrypted claim-check bucket of the user\'s', () => {

@@ -3,7 +3,7 @@ import type { RouteRuleConfig } from '../contract/dispatch-config';
 import type { IFargateJob } from '../job/fargate-job';
 import { containsMarker } from '../contract/job-fields';
 
-/** Options of `ComputeTarget.lambda()`. */
+/** Options of `ComputeTarget.lambdaFunction()`. */
 export interface LambdaComputeOptions {
   /**
    * Relaunch a job on the route's Fargate job when its Lambda run times
@@ -34,7 +34,7 @@ export class ComputeTarget {
    * route), and destinations that send each run's record back to the
    * dispatcher (outcome, spillover). A function may serve one route.
    */
-  public static lambda(fn: lambda.IFunction, options: LambdaComputeOptions = {}): ComputeTarget {
+  public static lambdaFunction(fn: lambda.IFunction, options: LambdaComputeOptions = {}): ComputeTarget {
     const memory = options.memorySize;
     if (memory !== undefined && !Token.isUnresolved(memory) && (!Number.isInteger(memory) || memory < 128 || memory > 10240)) {
       throw new Error(`memorySize must be a whole number of MiB from 128 to 10,240, got ${memory}`);

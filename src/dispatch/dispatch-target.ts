@@ -313,7 +313,7 @@ class RouteTarget extends DispatchTarget {
   constructor(private readonly options: RouteTargetOptions) {
     super();
     if (!(options.otherwise instanceof ComputeTarget)) {
-      throw new Error('DispatchTarget.route() needs `otherwise`: ComputeTarget.lambda(fn) or ComputeTarget.fargate(job)');
+      throw new Error('DispatchTarget.route() needs `otherwise`: ComputeTarget.lambdaFunction(fn) or ComputeTarget.fargate(job)');
     }
     const cap = options.maxConcurrentTasks;
     if (cap !== undefined && !Token.isUnresolved(cap) && (!Number.isInteger(cap) || cap < 1 || cap > 100000)) {
@@ -332,7 +332,7 @@ class RouteTarget extends DispatchTarget {
     }
     for (const target of this.targets) {
       if (target.kind === 'lambda' && target._options.spillover === true && !this.job) {
-        throw new Error(`ComputeTarget.lambda(${target.function!.node.path}) asks for spillover, but the route has no Fargate job to spill over to: `
+        throw new Error(`ComputeTarget.lambdaFunction(${target.function!.node.path}) asks for spillover, but the route has no Fargate job to spill over to: `
           + 'add a rule or `otherwise` with ComputeTarget.fargate(job), or remove `spillover`');
       }
     }

@@ -22,7 +22,7 @@ function routed(build: (stack: Stack) => DispatchTarget) {
 describe('DispatchTarget.route()', () => {
   test('the dispatcher may invoke exactly the routed functions; each gets destinations to the dispatch queue and no retries', () => {
     const { dispatcher, template } = routed((s) => DispatchTarget.route({
-      rules: [ComputeRoute.whenSizeBelow(Size.mebibytes(100), ComputeTarget.lambda(worker(s)))],
+      rules: [ComputeRoute.whenSizeBelow(Size.mebibytes(100), ComputeTarget.lambdaFunction(worker(s)))],
       otherwise: ComputeTarget.fargate(job(s, (s.node.findChild('Cluster') as any))),
     }));
     const t = template();
@@ -47,14 +47,14 @@ describe('DispatchTarget.route()', () => {
 
   test('the rendered config: rules in order, distinct destinations, the Fargate job for the fargate destination', () => {
     const { stack, dispatcher } = routed((s) => {
-      const small = ComputeTarget.lambda(worker(s));
+      const small = ComputeTarget.lambdaFunction(worker(s));
       return DispatchTarget.route({
         rules: [
           ComputeRoute.whenKeyEndsWith('.parquet', ComputeTarget.fargate(job(s, s.node.findChild('Cluster') as any))),
           ComputeRoute.whenSizeBelow(Size.kibibytes(64), small),
           ComputeRoute.whenField(JobField.s3Bucket(), 'hot', small),
         ],
-        otherwise: ComputeTarget.lambda(worker(s, 'Other', { memorySize: 512, architecture: lambda.Architecture.X86_64 }), { spillover: false }),
+        otherwise: ComputeTarget.lambdaFunction(worker(s, 'Other', { memorySize: 512, architecture: lambda.Architecture.X86_64 }), { spillover: false }),
         tracking: JobTracking.disabled(),
       });
     });
@@ -89,34 +89,34 @@ describe('bad routes fail synth with a message that says what to change', () => 
 
   test('spillover asked without a Fargate job', () => {
     const { stack } = stackWithCluster();
-    expect(() => DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambda(worker(stack), { spillover: true }) }))
-      .toThrow('ComputeTarget.lambda(Test/Worker) asks for spillover, but the route has no Fargate job to spill over to');
+    expect(() => DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambdaFunction(worker(stack), { spillover: true }) }))
+      .toThrow('ComputeTarget.lambdaFunction(Test/Worker) asks for spillover, but the route has no Fargate job to spill over to');
   });
 
   test('a function with asynchronous invocation settings of its own', () => {
     const { stack } = stackWithCluster();
     const fn = worker(stack);
     fn.configureAsyncInvoke({ retryAttempts: 2 });
-    expect(() => new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambda(fn) }) }))
+    expect(() => new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambdaFunction(fn) }) }))
       .toThrow(/the routed function Test\/Worker already has asynchronous invocation settings .*: the route sets them \(no retries, destinations to the dispatch queue\)/);
   });
 
   test('an imported function without a role', () => {
     const { stack } = stackWithCluster();
     const fn = lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:eu-west-1:111122223333:function:w');
-    expect(() => new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambda(fn) }) }))
+    expect(() => new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambdaFunction(fn) }) }))
       .toThrow('the routed function Test/Imported has no known role');
     const withRole = lambda.Function.fromFunctionAttributes(stack, 'WithRole', {
       functionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:w2', role: iam.Role.fromRoleName(stack, 'R', 'worker-role'), sameEnvironment: true,
     });
-    expect(() => new JobDispatcher(stack, 'Dispatcher2', { target: DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambda(withRole) }) })).not.toThrow();
+    expect(() => new JobDispatcher(stack, 'Dispatcher2', { target: DispatchTarget.route({ rules: [], otherwise: ComputeTarget.lambdaFunction(withRole) }) })).not.toThrow();
   });
 
   test('key rules on a dispatcher whose sources produce no S3 jobs', () => {
     const { stack, cluster } = stackWithCluster();
     const queue = new sqs.Queue(stack, 'Q', { visibilityTimeout: Duration.minutes(6) });
     new JobDispatcher(stack, 'Dispatcher', {
-      target: DispatchTarget.route({ rules: [ComputeRoute.whenKeyEndsWith('.csv', ComputeTarget.lambda(worker(stack)))], otherwise: ComputeTarget.fargate(job(stack, cluster, { environment: { B: JobField.body() } })) }),
+      target: DispatchTarget.route({ rules: [ComputeRoute.whenKeyEndsWith('.csv', ComputeTarget.lambdaFunction(worker(stack)))], otherwise: ComputeTarget.fargate(job(stack, cluster, { environment: { B: JobField.body() } })) }),
       sources: [new SqsSource(queue)],
     });
     expect(() => Template.fromStack(stack)).toThrow("rule 0 of Test/Dispatcher matches S3 object keys (key ends with '.csv'), but the dispatcher's sources produce sqs jobs");
@@ -126,7 +126,7 @@ describe('bad routes fail synth with a message that says what to change', () => 
     [() => ComputeRoute.whenKeyStartsWith('', ComputeTarget.fargate({} as any)), 'whenKeyStartsWith needs a non-empty prefix'],
     [() => ComputeRoute.whenSizeBelow(Size.bytes(0), ComputeTarget.fargate({} as any)), 'whenSizeBelow needs a size of at least 1 byte, got 0'],
     [() => ComputeRoute.whenField('tier', 'gold', ComputeTarget.fargate({} as any)), "whenField needs a JobField marker (JobField.fromPath('$.detail.tier'), JobField.s3Bucket(), ...), got 'tier'"],
-    [() => ComputeTarget.lambda({} as any, { memorySize: 64 }), 'memorySize must be a whole number of MiB from 128 to 10,240, got 64'],
+    [() => ComputeTarget.lambdaFunction({} as any, { memorySize: 64 }), 'memorySize must be a whole number of MiB from 128 to 10,240, got 64'],
   ])('%#', (build, message) => {
     expect(build).toThrow(message);
   });
