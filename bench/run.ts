@@ -18,10 +18,10 @@ import {
 } from 'aws-cdk-lib';
 import { S3ToFargateStack, secureBucketProps } from '../examples/s3-to-fargate';
 import { ENVELOPE_KEY, JobSourceType } from '../src/contract/job';
-import { normalizeRecord } from '../src/dispatch/runtime/normalize';
-import { decideRoute } from '../src/dispatch/runtime/route';
 import { createClients } from '../src/dispatch/runtime/clients';
 import { FargateLauncher } from '../src/dispatch/runtime/fargate-launcher';
+import { normalizeRecord } from '../src/dispatch/runtime/normalize';
+import { decideRoute } from '../src/dispatch/runtime/route';
 import { config, DISPATCH_QUEUE, dispatcherFor, fargateTarget, s3Encode, s3Message, s3Record } from '../test/dispatch/runtime/fixtures';
 import { FakeAws, seededRandom, TokenModel } from '../test/harness/fake-aws';
 import { inProcessLedger } from '../test/harness/fake-dynamo';
@@ -242,10 +242,10 @@ function measureRouteDecision(): number {
   });
   const perDecision: number[] = [];
   let sink = 0;
-  for (let round = 0; round < 21; round++) {
+  for (let pass = 0; pass < 21; pass++) {
     const t = performance.now();
     for (const job of jobs) sink += decideRoute(job, ROUTE.rules, ROUTE.otherwise).destination;
-    if (round > 0) perDecision.push(((performance.now() - t) * 1000) / jobs.length);
+    if (pass > 0) perDecision.push(((performance.now() - t) * 1000) / jobs.length);
   }
   if (sink < 0) throw new Error('unreachable');
   return median(perDecision);

@@ -71,7 +71,9 @@ export class S3RoutedStack extends Stack {
         + 'printf "bytes=%s lines=%s job=%s compute=fargate\\n" "$(wc -c < /tmp/input)" "$(wc -l < /tmp/input)" "$JOB_ID" > /tmp/result.txt; '
         + 'aws s3 cp /tmp/result.txt "s3://$RESULT_BUCKET/results/$INPUT_KEY.txt"',
       ],
-      environment: { INPUT_URI: JobField.s3Uri(), INPUT_KEY: JobField.s3Key(), JOB_ID: JobField.jobId(), RESULT_BUCKET: this.resultBucket.bucketName },
+      environment: {
+        INPUT_URI: JobField.s3Uri(), INPUT_KEY: JobField.s3Key(), JOB_ID: JobField.jobId(), RESULT_BUCKET: this.resultBucket.bucketName,
+      },
       cpu: 1024,
       memoryLimitMiB: 2048,
     });

@@ -1,6 +1,7 @@
 import { App, Size, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
 import {
-  ClaimCheck, ComputeRoute, ComputeTarget, DispatchTarget, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration, JobVpc, JobWorkflow,
+  ClaimCheck, ComputeRoute, ComputeTarget, DispatchTarget, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration,
+  JobVpc, JobWorkflow,
   S3Source, WorkflowStep,
 } from '../src';
 import { IMAGE } from './helpers';

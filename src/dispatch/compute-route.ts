@@ -1,7 +1,7 @@
 import { aws_lambda as lambda, Size, Token } from 'aws-cdk-lib';
 import type { RouteRuleConfig } from '../contract/dispatch-config';
-import type { IFargateJob } from '../job/fargate-job';
 import { containsMarker } from '../contract/job-fields';
+import type { IFargateJob } from '../job/fargate-job';
 
 /** Options of `ComputeTarget.lambdaFunction()`. */
 export interface LambdaComputeOptions {

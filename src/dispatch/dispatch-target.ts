@@ -358,7 +358,8 @@ class RouteTarget extends DispatchTarget {
       return fn.role;
     });
     const fargate = job ? bindFargateJob(host, job, this.options) : undefined;
-    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers: [...(job ? [job.taskRole] : []), ...roles] });
+    const readers = [...(job ? [job.taskRole] : []), ...roles];
+    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers });
     const tracker = fargate?.track(scope, ledger);
     const wildcards: WildcardReason[] = [...(fargate?.wildcards ?? []), ...(claimCheck ? [claimCheck.writerWildcard] : [])];
     for (const fn of functions) {

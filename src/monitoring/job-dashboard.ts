@@ -126,7 +126,11 @@ export class JobDashboard extends Construct {
     ];
     this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
       dashboardName: props.dashboardName,
-      widgets: [queueWidgets, launchWidgets, ...(outcomeWidgets.length ? [outcomeWidgets] : []), ...(costWidgets.length ? [costWidgets] : []), functionWidgets],
+      widgets: [
+        queueWidgets, launchWidgets,
+        ...(outcomeWidgets.length ? [outcomeWidgets] : []), ...(costWidgets.length ? [costWidgets] : []),
+        functionWidgets,
+      ],
     });
   }
 }

@@ -7,8 +7,12 @@ import { job, propertiesOf, resourceNamed, stackWithCluster } from '../helpers';
 
 function worker(stack: Stack, id = 'Worker', props: Partial<lambda.FunctionProps> = {}): lambda.Function {
   return new lambda.Function(stack, id, {
-    runtime: lambda.Runtime.NODEJS_24_X, architecture: lambda.Architecture.ARM_64, handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => ({})'), memorySize: 1024, ...props,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    memorySize: 1024,
+    ...props,
   });
 }
 
@@ -58,7 +62,8 @@ describe('DispatchTarget.route()', () => {
         tracking: JobTracking.disabled(),
       });
     });
-    const env = (stack.resolve(((dispatcher.function as lambda.Function).node.defaultChild as lambda.CfnFunction).environment) as any).variables.HC_DISPATCH_CONFIG;
+    const cfn = (dispatcher.function as lambda.Function).node.defaultChild as lambda.CfnFunction;
+    const env = (stack.resolve(cfn.environment) as any).variables.HC_DISPATCH_CONFIG;
     const text = typeof env === 'string' ? env : env['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : 'X')).join('');
     const config = JSON.parse(text);
     expect(config.target.kind).toBe('route');

@@ -1,14 +1,14 @@
 import * as fc from 'fast-check';
+import { eventBridgeEvent, LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
 import type { RouteRuleConfig, RouteTargetConfig } from '../../src/contract/dispatch-config';
 import { Job, JobSourceType } from '../../src/contract/job';
 import { classifyInvocation, InvocationRecord, LambdaJobEvent } from '../../src/contract/route';
 import { decideRoute, jobSize } from '../../src/dispatch/runtime/route';
 import { lambdaRunCosts } from '../../src/dispatch/runtime/route-launcher';
-import { taskCosts } from '../../src/tracking/runtime/tracker';
 import { unmarshallItem } from '../../src/internal/runtime/dynamodb';
+import { taskCosts } from '../../src/tracking/runtime/tracker';
 import { LambdaRunEnd, TokenModel } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
-import { eventBridgeEvent, LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
 
 const s3Job = (key: string, size?: number): Job => ({
   id: `job-${key}`,
@@ -55,7 +55,9 @@ describe('invocation records: every spelling Lambda documents', () => {
   const record = (condition: string, response?: unknown, functionError?: string): InvocationRecord => ({
     requestContext: { requestId: 'r', functionArn: WORKER_ARN, condition },
     requestPayload: { hc: { compute: 'lambda' } } as unknown as LambdaJobEvent,
-    ...(response !== undefined ? { responsePayload: response, responseContext: { statusCode: 200, ...(functionError ? { functionError } : {}) } } : {}),
+    ...(response !== undefined
+      ? { responsePayload: response, responseContext: { statusCode: 200, ...(functionError ? { functionError } : {}) } }
+      : {}),
   });
   test.each([
     ['success', record('Success', { ok: 1 }), true, false, 'success'],
@@ -88,8 +90,12 @@ afterEach(async () => {
 
 async function rig(model: TokenModel, options: RigOptions = {}, runs: (n: number) => LambdaRunEnd = () => 'success'): Promise<Rig> {
   const r = await Rig.start({
-    deadlineMs: 1_000, bundle: true, ...options, fake: { ...options.fake, tokenModel: model },
-    config: { route: ROUTE, ...options.config }, queue: { msPerSecond: 20, ...options.queue },
+    deadlineMs: 1_000,
+    bundle: true,
+    ...options,
+    fake: { ...options.fake, tokenModel: model },
+    config: { route: ROUTE, ...options.config },
+    queue: { msPerSecond: 20, ...options.queue },
   });
   let n = 0;
   r.fake.lambdaRun = () => runs(n++);
@@ -223,8 +229,12 @@ describe('cost estimates (hand-computed, prices of 2026-11)', () => {
 
   test('a Spot task: billed from the image pull to the stop, at 30% of the price; its run on Lambda at the task memory', () => {
     const costs = taskCosts({
-      cpu: '256', memory: '512', capacityProviderName: 'FARGATE_SPOT',
-      pullStartedAt: '2026-11-27T10:00:00.000Z', startedAt: '2026-11-27T10:00:30.000Z', stoppedAt: '2026-11-27T10:02:10.000Z',
+      cpu: '256',
+      memory: '512',
+      capacityProviderName: 'FARGATE_SPOT',
+      pullStartedAt: '2026-11-27T10:00:00.000Z',
+      startedAt: '2026-11-27T10:00:30.000Z',
+      stoppedAt: '2026-11-27T10:02:10.000Z',
     })!;
     // 30 s pull + 100 s run = 130 s: (0.25 x 0.04048 + 0.5 x 0.004445) x 0.3 $/h x 130/3600 h
     expect(costs.fargate).toBeCloseTo((0.25 * 0.04048 + 0.5 * 0.004445) * 0.3 * 130 / 3600, 12);

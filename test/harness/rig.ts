@@ -99,7 +99,7 @@ export class Rig {
     const log: LogFn = (level, message, fields) => this.logs.push({ level, message, ...fields });
     if (options.bundle) {
       const bundle = this.config.target.kind === 'workflow' ? WORKFLOW_DISPATCHER_BUNDLE
-      : this.config.target.kind === 'route' ? ROUTE_DISPATCHER_BUNDLE : DISPATCHER_BUNDLE;
+        : this.config.target.kind === 'route' ? ROUTE_DISPATCHER_BUNDLE : DISPATCHER_BUNDLE;
       for (let i = 0; i < (options.instances ?? 5); i++) {
         const handler = loadBundle(bundle, { ...lambdaEnvironment(fake), HC_DISPATCH_CONFIG: JSON.stringify(this.config) }, this.logs);
         this.idle.push({

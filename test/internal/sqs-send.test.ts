@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { sqsSendMessage } from '../../src/internal/runtime/sqs-send';
 
 /** A loopback SQS endpoint answering each request with the next scripted answer. */
@@ -27,7 +27,8 @@ const ok = (body: any): [number, Record<string, unknown>] => [200, { MessageId: 
 const signing = {
   region: 'eu-west-1',
   credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }),
-  handler: new NodeHttpHandler(),
+  // The SDK's own HTTP handler, as the handlers use it.
+  handler: new ECSClient({ region: 'eu-west-1' }).config.requestHandler as any,
 };
 const input = {
   QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq',

@@ -3,11 +3,11 @@ import type { DispatcherClients } from './dispatcher';
 import type { RouteClients } from './route-launcher';
 import type { LedgerConfig } from '../../contract/dispatch-config';
 import { CLIENT_DEFAULTS } from '../../internal/runtime/clients';
+import { lambdaInvokeAsync } from '../../internal/runtime/lambda-invoke';
 import { ledgerStore } from '../../internal/runtime/ledger';
 import type { LogFn } from '../../internal/runtime/log';
 import { RequestHandler, s3PutObject, SigningOptions } from '../../internal/runtime/signed-request';
 import { sqsSendMessage } from '../../internal/runtime/sqs-send';
-import { lambdaInvokeAsync } from '../../internal/runtime/lambda-invoke';
 
 /** Settings shared by the handler and the tests that run it against a fake endpoint. */
 export interface ClientOverrides {
@@ -53,7 +53,9 @@ export function createClients(ledger: LedgerConfig, overrides: ClientOverrides =
 }
 
 /** Region, credentials and HTTP handler of an SDK client, for the handlers' own signed requests. */
-export function signingOf(client: { config: { region: () => Promise<string>; credentials: () => Promise<any>; requestHandler: unknown } }): SigningOptions & { region: () => Promise<string> } {
+export function signingOf(client: {
+  config: { region: () => Promise<string>; credentials: () => Promise<any>; requestHandler: unknown };
+}): SigningOptions & { region: () => Promise<string> } {
   return {
     region: () => client.config.region(),
     credentials: () => client.config.credentials(),

@@ -10,8 +10,8 @@ import { parseHandlerConfig } from '../../internal/runtime/config';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import { errorText as baseErrorText, jsonLog, LogFn } from '../../internal/runtime/log';
 import { mapLimit } from '../../internal/runtime/map-limit';
-import type { SendMessage } from '../../internal/runtime/sqs-send';
 import { BatchResponse, receiveCountOf, recordsOf, sentTimestampOf, SqsEvent, SqsRecord } from '../../internal/runtime/sqs';
+import type { SendMessage } from '../../internal/runtime/sqs-send';
 
 /** What became of one SQS record. */
 export type RecordOutcome =

@@ -178,7 +178,14 @@ export class FargateLauncher implements Launcher {
     const reserve = async (attempt: number, capacity: CapacityChoice): Promise<boolean> => {
       const enqueuedAt = record?.enqueuedAt ?? request.enqueuedAt;
       const reservation = {
-        owner: me, leaseUntil, jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity, enqueuedAt,
+        owner: me,
+        leaseUntil,
+        jobId: job.id,
+        dispatcher: this.startedBy,
+        run,
+        attempt,
+        capacity,
+        enqueuedAt,
         ...(this.routed ? { compute: 'fargate' as const } : {}),
         ...(request.spilledOver ? { spilledOver: request.spilledOver } : {}),
       };

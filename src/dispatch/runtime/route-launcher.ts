@@ -4,13 +4,13 @@ import { FargateClients, FargateLauncher, untilDeadline } from './fargate-launch
 import { claimCheckLocation, TaskOverrides } from './input-mapping';
 import type { BatchContext, Launcher, LaunchRequest } from './launcher';
 import { decideRoute, RouteDecision } from './route';
+import { fargateJobCost, lambdaJobCost } from '../../contract/compute-pricing';
 import type { RouteDestinationConfig, RouteTargetConfig } from '../../contract/dispatch-config';
 import { Job, JobOutcome } from '../../contract/job';
 import { JobStatus, LedgerRecord, ledgerKey } from '../../contract/ledger';
 import {
   classifyInvocation, InvocationRecord, LAMBDA_JOB_VERSION, LambdaJobEvent, MAX_LAMBDA_EVENT_BYTES,
 } from '../../contract/route';
-import { fargateJobCost, lambdaJobCost } from '../../contract/compute-pricing';
 import { emitMetrics } from '../../internal/runtime/emf';
 import type { InvokeAsync } from '../../internal/runtime/lambda-invoke';
 import { errorText } from '../../internal/runtime/log';
@@ -31,6 +31,15 @@ export interface Settlement {
 }
 
 type LambdaDestination = Extract<RouteDestinationConfig, { kind: 'lambda' }>;
+
+/** A Lambda worker's event, and the claim-check documents to write before invoking. */
+interface PreparedLambdaJob {
+  readonly payload: LambdaJobEvent;
+  /** The job itself, when it is too large for the event. */
+  readonly document?: { key: string; body: string };
+  /** The job's Fargate claim-check document, for a spillover of a job too large for the event. */
+  readonly spillDocument?: { key: string; body: string };
+}
 
 /** How long after its deadline a delivery still owns an invocation it got no answer for. */
 const DEFAULT_LEASE_MARGIN_MS = 10_000;
@@ -91,7 +100,8 @@ export class RouteLauncher implements Launcher {
     const fargateJobs = plans.filter((p) => p.destination.kind === 'fargate').map((p) => p.job);
     const results = await Promise.allSettled([
       ...(fargateJobs.length ? [this.fargate!.launch({ ...request, jobs: fargateJobs }, context)] : []),
-      ...plans.filter((p) => p.lambda).map((p) => this.launchLambda(p.job, p.destination as LambdaDestination, p.lambda!, p.decision, request, context)),
+      ...plans.filter((p) => p.lambda)
+        .map((p) => this.launchLambda(p.job, p.destination as LambdaDestination, p.lambda!, p.decision, request, context)),
     ]);
     const failed = results.flatMap((r) => r.status === 'rejected' ? [r.reason] : []);
     const permanent = failed.find((e) => e instanceof PermanentError);
@@ -177,7 +187,7 @@ export class RouteLauncher implements Launcher {
   }
 
   /** The worker's event (or its claim-check document), and the overrides the job spills over with. */
-  private prepareLambda(job: Job, destination: LambdaDestination, run: number): { payload: LambdaJobEvent; document?: { key: string; body: string } ; spillDocument?: { key: string; body: string } } {
+  private prepareLambda(job: Job, destination: LambdaDestination, run: number): PreparedLambdaJob {
     const spillable = destination.spillover && this.fargate !== undefined;
     // A job the Fargate job cannot run (a field it maps is missing) fails here, before anything starts.
     const spillPrepared = spillable ? this.fargate!.prepare(job) : undefined;
@@ -203,7 +213,11 @@ export class RouteLauncher implements Launcher {
     const location = claimCheckLocation(claimCheck, destination.functionArn, job.id, body);
     // Too large to travel in the event: the record brings back only the URI, so the overrides a spillover uses are computed now.
     const spillover = spillPrepared ? { spillover: spillPrepared.overrides ? { overrides: spillPrepared.overrides } : {} } : {};
-    return { payload: { hc: { ...hc, ...spillover }, payloadUri: location.uri }, document: { key: location.key, body }, spillDocument: spillPrepared?.claimCheck };
+    return {
+      payload: { hc: { ...hc, ...spillover }, payloadUri: location.uri },
+      document: { key: location.key, body },
+      spillDocument: spillPrepared?.claimCheck,
+    };
   }
 
   /**
@@ -214,7 +228,7 @@ export class RouteLauncher implements Launcher {
    * the worker gets the job id and run to be idempotent).
    */
   private async launchLambda(job: Job, destination: LambdaDestination,
-    prepared: { payload: LambdaJobEvent; document?: { key: string; body: string }; spillDocument?: { key: string; body: string } },
+    prepared: PreparedLambdaJob,
     decision: RouteDecision, request: LaunchRequest, context: BatchContext): Promise<void> {
     const ledger = this.clients.ledger;
     const key = ledgerKey(this.startedBy, job.id);

@@ -6,7 +6,9 @@ import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types'
 
 /** The part of the SDK's HTTP handler (`NodeHttpHandler`) this module uses. */
 export interface RequestHandler {
-  handle(request: HttpRequest, options?: { abortSignal?: any }): Promise<{ response: { statusCode: number; headers?: Record<string, string>; body?: unknown } }>;
+  handle(request: HttpRequest, options?: { abortSignal?: any }): Promise<{
+    response: { statusCode: number; headers?: Record<string, string>; body?: unknown };
+  }>;
 }
 
 

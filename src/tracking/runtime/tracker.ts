@@ -2,6 +2,9 @@ import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } fr
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { classify, Classification } from './classify';
+import {
+  fargateJobCost, LAMBDA_MAX_DURATION_MS, LAMBDA_MAX_MEMORY_MIB, LAMBDA_MIN_MEMORY_MIB, lambdaJobCost,
+} from '../../contract/compute-pricing';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
 import { JobStatus, ledgerKey } from '../../contract/ledger';
 import {
@@ -10,9 +13,6 @@ import {
 } from '../../contract/names';
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
 import { parseHandlerConfig } from '../../internal/runtime/config';
-import {
-  fargateJobCost, LAMBDA_MAX_DURATION_MS, LAMBDA_MAX_MEMORY_MIB, LAMBDA_MIN_MEMORY_MIB, lambdaJobCost,
-} from '../../contract/compute-pricing';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import type { JobLedgerStore } from '../../internal/runtime/ledger';
 import { errorText, jsonLog, LogFn } from '../../internal/runtime/log';
@@ -75,10 +75,11 @@ export function taskCosts(detail: any): { fargate: number; lambda?: number } | u
   const arm64 = (detail.attributes ?? []).some((a: any) => a?.name === 'ecs.cpu-architecture' && a?.value === 'arm64');
   const spot = detail.capacityProviderName === 'FARGATE_SPOT';
   try {
-    const fargate = fargateJobCost({ cpuUnits, memoryMiB, arm64, spot: spot && !arm64, startupMs: runStart - start, durationMs: stop - runStart }).dollars;
     const runMs = stop - runStart;
+    const fargate = fargateJobCost({ cpuUnits, memoryMiB, arm64, spot: spot && !arm64, startupMs: runStart - start, durationMs: runMs }).dollars;
+    const lambdaMemory = Math.min(LAMBDA_MAX_MEMORY_MIB, Math.max(LAMBDA_MIN_MEMORY_MIB, memoryMiB));
     const lambda = runMs <= LAMBDA_MAX_DURATION_MS
-      ? lambdaJobCost({ memoryMiB: Math.min(LAMBDA_MAX_MEMORY_MIB, Math.max(LAMBDA_MIN_MEMORY_MIB, memoryMiB)), arm64: true, durationMs: runMs }).dollars
+      ? lambdaJobCost({ memoryMiB: lambdaMemory, arm64: true, durationMs: runMs }).dollars
       : undefined;
     return { fargate, ...(lambda !== undefined ? { lambda } : {}) };
   } catch {

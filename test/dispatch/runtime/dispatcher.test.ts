@@ -4,8 +4,8 @@ import {
   config, DISPATCH_QUEUE, dispatcherFor, DLQ_URL, eventBridgeEvent, s3Encode, s3Message, s3Record, sqsRecord, USER_QUEUE,
 } from './fixtures';
 import { parseConfig } from '../../../src/dispatch/runtime/dispatcher';
-import type { SendMessageInput } from '../../../src/internal/runtime/sqs-send';
 import { clientToken } from '../../../src/dispatch/runtime/fargate-launcher';
+import type { SendMessageInput } from '../../../src/internal/runtime/sqs-send';
 
 const ecsMock = mockClient(ECSClient);
 /** What the dispatcher sent to SQS; `sendFails` makes SendMessage fail. */
