@@ -137,6 +137,8 @@ export interface RouteTargetConfig {
   readonly destinations: RouteDestinationConfig[];
   readonly ledger: LedgerConfig;
   readonly claimCheck?: ClaimCheckConfig;
+  /** The bus of `Job Succeeded` / `Job Failed` events of Lambda runs (as the tracker's for tasks); none: no events. */
+  readonly eventBusName?: string;
   /** The Fargate job's size, for the cost estimates of Lambda runs (what the run would have cost there). */
   readonly fargateShape?: { readonly cpuUnits: number; readonly memoryMiB: number; readonly arm64: boolean; readonly spot: boolean };
   /** The route's Fargate job (the `fargate` destination and the spillover target). */

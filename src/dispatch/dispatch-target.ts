@@ -1,5 +1,5 @@
 import {
-  Duration, aws_ecs as ecs, aws_iam as iam, aws_lambda as lambda, aws_lambda_destinations as destinations, aws_logs as logs, aws_s3 as s3,
+  Duration, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_lambda_destinations as destinations, aws_logs as logs, aws_s3 as s3,
   aws_sqs as sqs, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
@@ -380,6 +380,12 @@ class RouteTarget extends DispatchTarget {
       matches: (resource, actions) => actions.length === 1 && actions[0] === 'lambda:InvokeFunction' && resource.endsWith(':*'),
       reason: 'lambda:InvokeFunction on the routed functions\' versions and aliases (function:*), as lambda grantInvoke grants it; only the routed functions.',
     });
+    // Lambda runs publish Job Succeeded / Job Failed like tracked tasks: on the tracker's bus (default: the account's default bus).
+    const tracking = this.options.tracking ?? JobTracking.enabled();
+    const bus = tracking.tracksJobs && functions.length > 0
+      ? tracker?.eventBus ?? tracking.options.eventBus ?? events.EventBus.fromEventBusName(scope, 'DefaultBus', 'default')
+      : undefined;
+    bus?.grantPutEventsTo(host.role);
     return {
       tracker,
       ledger,
@@ -387,6 +393,7 @@ class RouteTarget extends DispatchTarget {
       wildcards,
       config: () => ({
         kind: 'route',
+        ...(bus ? { eventBusName: bus.eventBusName } : {}),
         rules: (this.options.rules ?? []).map((r) => r._render(this.indexOf(r.target))),
         otherwise: this.indexOf(this.options.otherwise),
         destinations: this.targets.map((t) => this.destination(t)),

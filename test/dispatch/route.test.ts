@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
-import { eventBridgeEvent, LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
+import { eventBridgeEvent, fargateTarget, LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
+import { trackerConfig } from '../tracking/runtime/events';
 import type { RouteRuleConfig, RouteTargetConfig } from '../../src/contract/dispatch-config';
 import { Job, JobSourceType } from '../../src/contract/job';
 import { classifyInvocation, InvocationRecord, LambdaJobEvent } from '../../src/contract/route';
@@ -7,6 +8,7 @@ import { decideRoute, jobSize } from '../../src/dispatch/runtime/route';
 import { lambdaRunCosts } from '../../src/dispatch/runtime/route-launcher';
 import { unmarshallItem } from '../../src/internal/runtime/dynamodb';
 import { taskCosts } from '../../src/tracking/runtime/tracker';
+import { lambdaEnvironment, loadBundle, TRACKER_BUNDLE } from '../harness/bundle-loader';
 import { LambdaRunEnd, TokenModel } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
 
@@ -131,6 +133,11 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     expect(items.find((i) => i.jobId !== smallJob.id)).toMatchObject({ compute: 'fargate', status: 'LAUNCHED', run: 1 });
     expect(r.deadLetters).toEqual([]);
     expect(r.logs.filter((l) => l.message === 'job routed').map((l) => l.compute).sort()).toEqual(['fargate', 'lambda']);
+    // One outcome model: the Lambda run's event, as the tracker publishes a task's
+    expect(r.fake.events).toEqual([{
+      Source: 'cdk-hybrid-compute', DetailType: 'Job Succeeded', EventBusName: 'default',
+      Detail: { jobId: smallJob.id, outcome: 'SUCCEEDED', reason: 'the function returned', run: 1, attempt: 1, taskArn: 'lambda:req-1', compute: 'lambda', functionArn: WORKER_ARN },
+    }]);
   });
 
   test.each(['timeout', 'oom', 'spill', 'event-age'] as LambdaRunEnd[])('a Lambda run that ends with %s spills over: the job runs once on Fargate, as run 2', async (end) => {
@@ -146,6 +153,7 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     expect(item.spilledOver).toMatch(/^(the function timed out|the function ran out of memory|the function asked to spill over|Lambda did not run the event)/);
     expect(item.tasks).toEqual(['lambda:req-1', r.fake.tasks[0].taskArn]);
     expect(r.deadLetters).toEqual([]);
+    expect(r.fake.events).toEqual([]); // the spilled run's outcome is its Fargate task's (the tracker's event)
   });
 
   test('the invocation record delivered three times (and again after the Fargate run started) launches one task', async () => {
@@ -157,6 +165,28 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     await r.queue.drain(r.handler);
     expect(r.fake.tasks).toHaveLength(1);
     expect(r.deadLetters).toEqual([]);
+  });
+
+  test('the spilled task stops: the shipped tracker publishes Job Succeeded with compute fargate and spilledOver, once', async () => {
+    const r = await rig(model, { config: { tracking: true } }, () => 'oom');
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    const tracker = loadBundle(TRACKER_BUNDLE, {
+      ...lambdaEnvironment(r.fake),
+      HC_TRACKER_CONFIG: JSON.stringify(trackerConfig((name) => r.fake.queueUrl(name), {
+        startedBy: r.config.startedBy, cluster: fargateTarget(r.config).job.cluster, dispatchQueueUrl: r.config.dispatchQueueUrl, retryAttempts: 1,
+      })),
+    }, r.logs);
+    const stop = r.fake.stopEvent(r.fake.tasks[0].taskArn, { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', exitCode: 0 });
+    for (const id of ['s1', 's2']) {
+      await tracker({ Records: [{ messageId: id, body: JSON.stringify(stop), eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:tracker' }] });
+    }
+    expect(r.fake.events).toHaveLength(1);
+    expect(r.fake.events[0]).toMatchObject({
+      DetailType: 'Job Succeeded',
+      Detail: { compute: 'fargate', spilledOver: true, run: 2, spilledOverReason: expect.stringMatching(/^the function ran out of memory/) },
+    });
+    expect(ledger(r)[0]).toMatchObject({ status: 'SUCCEEDED', outcomeRun: 2, compute: 'fargate' });
   });
 
   test('a timeout spelled only in the message (no error type) spills over too', async () => {
@@ -173,6 +203,7 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     expect(r.fake.tasks).toHaveLength(0);
     expect(r.deadLetters).toHaveLength(1);
     expect(r.deadLetters[0].attributes['hc-reason']).toMatch(/^job [0-9a-f]{32} run 1 on Lambda: the function failed \(Error: boom\)$/);
+    expect(r.fake.events.map((e) => [e.DetailType, e.Detail.compute, e.Detail.reason])).toEqual([['Job Failed', 'lambda', 'the function failed (Error: boom)']]);
     expect(ledger(r)[0]).toMatchObject({ status: 'FAILED', outcome: 'FAILED', outcomeRun: 1 });
     r.redriveDeadLetters();
     await r.queue.drain(r.handler);

@@ -130,6 +130,7 @@ export class Rig {
           },
           sqsEndpoint: endpoint,
           lambdaEndpoint: endpoint,
+          eventsEndpoint: endpoint,
           log,
           metrics: false,
         }),

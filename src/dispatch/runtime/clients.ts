@@ -3,6 +3,7 @@ import type { DispatcherClients } from './dispatcher';
 import type { RouteClients } from './route-launcher';
 import type { LedgerConfig } from '../../contract/dispatch-config';
 import { CLIENT_DEFAULTS } from '../../internal/runtime/clients';
+import { eventsPutEvent } from '../../internal/runtime/events-put';
 import { lambdaInvokeAsync } from '../../internal/runtime/lambda-invoke';
 import { ledgerStore } from '../../internal/runtime/ledger';
 import type { LogFn } from '../../internal/runtime/log';
@@ -21,6 +22,8 @@ export interface ClientOverrides {
   readonly dynamoEndpoint?: string;
   /** Lambda endpoint (routing dispatchers). @default AWS_ENDPOINT_URL_LAMBDA, or the region's */
   readonly lambdaEndpoint?: string;
+  /** EventBridge endpoint (routing dispatchers). @default AWS_ENDPOINT_URL_EVENTBRIDGE, or the region's */
+  readonly eventsEndpoint?: string;
 }
 
 /**
@@ -47,6 +50,7 @@ export function createClients(ledger: LedgerConfig, overrides: ClientOverrides =
     ledger: ledgerStore(ledger, signing, overrides.dynamoEndpoint),
     // Only a routing dispatcher invokes functions (a few hundred bytes of code otherwise unused).
     invoke: lambdaInvokeAsync(signing, overrides.lambdaEndpoint),
+    putEvent: eventsPutEvent(signing, overrides.eventsEndpoint),
     log: overrides.log,
     metrics: overrides.metrics,
   };

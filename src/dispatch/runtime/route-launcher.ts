@@ -8,10 +8,12 @@ import { fargateJobCost, lambdaJobCost } from '../../contract/compute-pricing';
 import type { RouteDestinationConfig, RouteTargetConfig } from '../../contract/dispatch-config';
 import { Job, JobOutcome } from '../../contract/job';
 import { JobStatus, LedgerRecord, ledgerKey } from '../../contract/ledger';
+import { DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, EVENT_SOURCE } from '../../contract/names';
 import {
   classifyInvocation, InvocationRecord, LAMBDA_JOB_VERSION, LambdaJobEvent, MAX_LAMBDA_EVENT_BYTES,
 } from '../../contract/route';
 import { emitMetrics } from '../../internal/runtime/emf';
+import type { PutEvent } from '../../internal/runtime/events-put';
 import type { InvokeAsync } from '../../internal/runtime/lambda-invoke';
 import { errorText } from '../../internal/runtime/log';
 import type { SqsRecord } from '../../internal/runtime/sqs';
@@ -19,6 +21,8 @@ import type { SqsRecord } from '../../internal/runtime/sqs';
 /** The AWS calls of a routing dispatcher: the Fargate launcher's, and Lambda's asynchronous Invoke. */
 export interface RouteClients extends FargateClients {
   readonly invoke: InvokeAsync;
+  /** Publishes `Job Succeeded` / `Job Failed` of Lambda runs (when the route has an event bus). */
+  readonly putEvent?: PutEvent;
   /** @default true */
   readonly metrics?: boolean;
 }
@@ -157,6 +161,10 @@ export class RouteLauncher implements Launcher {
       this.emitOutcome(outcome.succeeded, outcome.cause, spill);
       if (destination) this.emitCost(destination, recorded.record.reservedAt, invocation.timestamp);
     }
+    const invocationId = `lambda:${invocation.requestContext.requestId ?? 'unknown'}`;
+    if (!spill && recorded.kind !== 'stale' && !recorded.record.eventSent) {
+      await this.publishOutcome(key, invocationId, hc, destination, outcome);
+    }
     if (outcome.succeeded) return { status: 'skipped', reason: 'lambda run succeeded' };
     if (!spill) {
       if (recorded.kind === 'stale' && recorded.record && recorded.record.run > hc.run) {
@@ -179,6 +187,28 @@ export class RouteLauncher implements Launcher {
     this.count('spillover');
     this.emitRouted();
     return { status: 'launched', reason: `spilled over to Fargate: ${outcome.reason}`, jobs };
+  }
+
+  /**
+   * `Job Succeeded` / `Job Failed` of a Lambda run, as the tracker publishes
+   * them for tasks (with `compute: lambda`), once per run: marked in the
+   * ledger, so a record delivered again publishes only what did not go out.
+   */
+  private async publishOutcome(key: string, invocationId: string, hc: LambdaJobEvent['hc'], destination: LambdaDestination | undefined,
+    outcome: ReturnType<typeof classifyInvocation>): Promise<void> {
+    const bus = this.target.eventBusName;
+    if (!bus || !this.clients.putEvent) return;
+    await this.clients.putEvent(bus, EVENT_SOURCE, outcome.succeeded ? DETAIL_TYPE_SUCCEEDED : DETAIL_TYPE_FAILED, {
+      jobId: hc.jobId,
+      outcome: outcome.succeeded ? JobOutcome.SUCCEEDED : JobOutcome.FAILED,
+      reason: outcome.reason,
+      run: hc.run,
+      attempt: hc.attempt,
+      taskArn: invocationId,
+      compute: 'lambda',
+      ...(destination ? { functionArn: destination.functionArn } : {}),
+    });
+    await this.clients.ledger.markStep(key, invocationId, 'eventSent');
   }
 
   private requireFargate(what: string): FargateLauncher {

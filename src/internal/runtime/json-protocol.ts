@@ -22,6 +22,8 @@ export interface AwsJsonTransportOptions extends SigningOptions {
   readonly endpoint: () => Promise<string>;
   /** Attempts per operation (throttling, 5xx, dropped connections). @default 4 */
   readonly maxAttempts?: number;
+  /** The protocol version: `1.0` (DynamoDB, SQS) or `1.1` (EventBridge). @default '1.0' */
+  readonly jsonVersion?: '1.0' | '1.1';
 }
 
 /**
@@ -40,7 +42,7 @@ export function awsJsonTransport(service: string, targetPrefix: string, options:
         const response = await sendSigned(signer, options, {
           method: 'POST',
           url,
-          headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${targetPrefix}.${operation}` },
+          headers: { 'content-type': `application/x-amz-json-${options.jsonVersion ?? '1.0'}`, 'x-amz-target': `${targetPrefix}.${operation}` },
           body: JSON.stringify(body),
         }, abortSignal);
         const parsed = response.text ? JSON.parse(response.text) : {};

@@ -259,6 +259,9 @@ export class Tracker {
         ...(entries[ENV_ENQUEUED_AT] ? { enqueuedAt: entries[ENV_ENQUEUED_AT] } : {}),
         ...(detail.startedAt ? { startedAt: detail.startedAt } : {}),
         ...(detail.stoppedAt ? { stoppedAt: detail.stoppedAt } : {}),
+        compute: 'fargate',
+        // A routed job whose Lambda run could not finish: this task is its spillover.
+        ...(record.spilledOver ? { spilledOver: true, spilledOverReason: record.spilledOver } : {}),
       });
       await ledger.markStep(key, detail.taskArn, 'eventSent');
       acted = true;

@@ -63,6 +63,7 @@ export function config(overrides: TestConfig = {}, job: Partial<JobLaunchConfig>
     target: stateMachineArn ? { kind: 'workflow', stateMachineArn }
       : route ? {
         kind: 'route',
+        eventBusName: 'default',
         ...route,
         ledger: LEDGER,
         ...(claimCheck ? { claimCheck } : {}),

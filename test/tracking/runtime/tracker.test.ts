@@ -84,6 +84,7 @@ describe('the tracker', () => {
         enqueuedAt: '2026-11-27T09:59:50.000Z',
         startedAt: '2026-11-27T10:00:10.000Z',
         stoppedAt: '2026-11-27T10:05:00.000Z',
+        compute: 'fargate',
       },
     }]);
   });
