@@ -1,5 +1,6 @@
 import {
-  Duration, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_lambda_destinations as destinations, aws_logs as logs, aws_s3 as s3,
+  Duration, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_lambda as lambda,
+  aws_lambda_destinations as destinations, aws_logs as logs, aws_s3 as s3,
   aws_sqs as sqs, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';

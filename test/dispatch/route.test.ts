@@ -1,6 +1,5 @@
 import * as fc from 'fast-check';
 import { eventBridgeEvent, fargateTarget, LEDGER, s3Record, WORKER_ARN } from './runtime/fixtures';
-import { trackerConfig } from '../tracking/runtime/events';
 import type { RouteRuleConfig, RouteTargetConfig } from '../../src/contract/dispatch-config';
 import { Job, JobSourceType } from '../../src/contract/job';
 import { classifyInvocation, InvocationRecord, LambdaJobEvent } from '../../src/contract/route';
@@ -11,6 +10,7 @@ import { taskCosts } from '../../src/tracking/runtime/tracker';
 import { lambdaEnvironment, loadBundle, TRACKER_BUNDLE } from '../harness/bundle-loader';
 import { LambdaRunEnd, TokenModel } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
+import { trackerConfig } from '../tracking/runtime/events';
 
 const s3Job = (key: string, size?: number): Job => ({
   id: `job-${key}`,
@@ -135,7 +135,9 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     expect(r.logs.filter((l) => l.message === 'job routed').map((l) => l.compute).sort()).toEqual(['fargate', 'lambda']);
     // One outcome model: the Lambda run's event, as the tracker publishes a task's
     expect(r.fake.events).toEqual([{
-      Source: 'cdk-hybrid-compute', DetailType: 'Job Succeeded', EventBusName: 'default',
+      Source: 'cdk-hybrid-compute',
+      DetailType: 'Job Succeeded',
+      EventBusName: 'default',
       Detail: { jobId: smallJob.id, outcome: 'SUCCEEDED', reason: 'the function returned', run: 1, attempt: 1, taskArn: 'lambda:req-1', compute: 'lambda', functionArn: WORKER_ARN },
     }]);
   });
