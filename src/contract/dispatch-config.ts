@@ -34,6 +34,12 @@ export interface QueueConfig {
    * receive, with the reason, before SQS moves it without one).
    */
   readonly maxReceiveCount?: number;
+  /**
+   * A routing dispatcher's outcome queue: its Lambda workers' destinations
+   * send their invocation records here, and nothing else is accepted from it
+   * (a worker can send to it, so it must not be able to enqueue jobs).
+   */
+  readonly outcomes?: boolean;
 }
 
 export interface CapacityProviderItem {

@@ -76,6 +76,8 @@ export interface LedgerRecord {
   readonly compute?: string;
   /** Why the job left Lambda for Fargate, when it spilled over. */
   readonly spilledOver?: string;
+  /** SHA-256 of the job a Lambda run was sent (its invocation record is checked against it). */
+  readonly payloadHash?: string;
   /** Every task the job ran, in order. */
   readonly tasks: string[];
   readonly status: JobStatus;

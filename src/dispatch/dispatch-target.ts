@@ -10,6 +10,7 @@ import type { FargateJobTargetConfig, RouteDestinationConfig, TargetConfig } fro
 import { JobSourceType } from '../contract/job';
 import { FIELD_SOURCES, fieldsIn, PAYLOAD_URI_FIELD } from '../contract/job-fields';
 import type { WildcardReason } from '../internal/nag';
+import { secureQueue } from '../internal/secure-queue';
 import type { IFargateJob } from '../job/fargate-job';
 import { listTasksPermission, toStatement } from '../job/grants';
 import { IJobLedger, JobLedger } from '../ledger/job-ledger';
@@ -74,6 +75,9 @@ export interface DispatchTargetHost {
   readonly path: string;
   readonly role: iam.Role;
   readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly visibilityTimeout: Duration;
+  readonly maxReceiveCount: number;
   readonly startedBy: string;
   readonly logRetention?: logs.RetentionDays;
 }
@@ -82,6 +86,10 @@ export interface DispatchTargetHost {
 export interface DispatchTargetBinding {
   /** The tracker, when the target tracks its jobs. */
   readonly tracker?: JobTracker;
+  /** A queue of invocation records the dispatcher consumes too (a route's Lambda workers' destinations). */
+  readonly outcomeQueue?: sqs.IQueue;
+  /** Functions the target invokes, for the dispatcher's alarms. */
+  readonly functions?: lambda.IFunction[];
   /** The job ledger, for targets that keep one. */
   readonly ledger?: IJobLedger;
   readonly claimCheckBucket?: s3.IBucket;
@@ -363,14 +371,21 @@ class RouteTarget extends DispatchTarget {
     const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers });
     const tracker = fargate?.track(scope, ledger);
     const wildcards: WildcardReason[] = [...(fargate?.wildcards ?? []), ...(claimCheck ? [claimCheck.writerWildcard] : [])];
+    // The workers' destinations send to a queue of their own, from which the dispatcher accepts only invocation
+    // records: a worker cannot enqueue jobs (or relaunches with overrides) into the dispatch queue.
+    const outcomeQueue = functions.length > 0 ? secureQueue(scope, 'OutcomeQueue', {
+      visibilityTimeout: host.visibilityTimeout,
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: host.deadLetterQueue, maxReceiveCount: host.maxReceiveCount },
+    }) : undefined;
     for (const fn of functions) {
       fn.grantInvoke(host.role);
       try {
         fn.configureAsyncInvoke({
           retryAttempts: 0,
           maxEventAge: Duration.hours(6),
-          onSuccess: new destinations.SqsDestination(host.queue),
-          onFailure: new destinations.SqsDestination(host.queue),
+          onSuccess: new destinations.SqsDestination(outcomeQueue!),
+          onFailure: new destinations.SqsDestination(outcomeQueue!),
         });
       } catch (e) {
         throw new Error(`the routed function ${fn.node.path} already has asynchronous invocation settings (${(e as Error).message}): `
@@ -389,6 +404,8 @@ class RouteTarget extends DispatchTarget {
     bus?.grantPutEventsTo(host.role);
     return {
       tracker,
+      outcomeQueue,
+      functions,
       ledger,
       claimCheckBucket: claimCheck?.bucket,
       wildcards,

@@ -195,7 +195,14 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     this.role = this.handler.role;
     this.logGroup = this.handler.logGroup;
     this.binding = this.target._bind(this, {
-      path: this.node.path, role: this.role, queue: this.queue, startedBy: this.startedBy, logRetention: props.logRetention,
+      path: this.node.path,
+      role: this.role,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(timeout.toSeconds() * 6),
+      maxReceiveCount,
+      startedBy: this.startedBy,
+      logRetention: props.logRetention,
     });
     this.deadLetterQueue.grantSendMessages(this.role);
     this.tracker = this.binding.tracker;
@@ -203,6 +210,9 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     this.claimCheckBucket = this.binding.claimCheckBucket;
     this.alarms = this.createAlarms(props);
     this.consume(this.queue, { arn: this.queue.queueArn, dispatchQueue: true });
+    if (this.binding.outcomeQueue) {
+      this.consume(this.binding.outcomeQueue, { arn: this.binding.outcomeQueue.queueArn, dispatchQueue: true, outcomes: true });
+    }
 
     for (const source of props.sources ?? []) {
       this.addSource(source);
@@ -311,6 +321,12 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(1) }), age.toSeconds(), 3);
     alarms.add('DispatcherErrors', 'the dispatcher function failed (not a record: the whole invocation)',
       this.function.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }), 1);
+    for (const fn of this.binding.functions ?? []) {
+      // A record Lambda cannot deliver (over 256 KiB with the worker's response) never settles its run.
+      alarms.add(`DestinationFailures${this.binding.functions!.indexOf(fn)}`,
+        `${fn.node.path} could not deliver an invocation record to the outcome queue (its run is not settled: look at the worker's logs)`,
+        fn.metric('DestinationDeliveryFailures', { statistic: 'Sum', period: Duration.minutes(5) }), 1);
+    }
     const tracker = this.tracker;
     if (tracker) {
       alarms.add('FailedJobs', 'jobs in the failed-jobs queue (they ended without success after their retries)', depth(tracker.failedJobsQueue), 1);

@@ -24,13 +24,23 @@ function routed(build: (stack: Stack) => DispatchTarget) {
 }
 
 describe('DispatchTarget.route()', () => {
-  test('the dispatcher may invoke exactly the routed functions; each gets destinations to the dispatch queue and no retries', () => {
+  test('the dispatcher may invoke exactly the routed functions; each gets destinations to an outcome queue it consumes, and no retries', () => {
     const { dispatcher, template } = routed((s) => DispatchTarget.route({
       rules: [ComputeRoute.whenSizeBelow(Size.mebibytes(100), ComputeTarget.lambdaFunction(worker(s)))],
       otherwise: ComputeTarget.fargate(job(s, (s.node.findChild('Cluster') as any))),
     }));
     const t = template();
-    const queue = resourceNamed(t, 'AWS::SQS::Queue', 'DispatcherQueue').id;
+    const queue = resourceNamed(t, 'AWS::SQS::Queue', 'DispatcherOutcomeQueue').id;
+    const dlq = resourceNamed(t, 'AWS::SQS::Queue', 'DispatcherDeadLetterQueue').id;
+    expect(resourceNamed(t, 'AWS::SQS::Queue', 'DispatcherOutcomeQueue').props).toMatchObject({
+      SqsManagedSseEnabled: true, VisibilityTimeout: 360, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(propertiesOf(t, 'AWS::Lambda::EventSourceMapping').map((m) => m.EventSourceArn)).toContainEqual({ 'Fn::GetAtt': [queue, 'Arn'] });
+    // The worker may send to the outcome queue only, never to the dispatch queue (which accepts jobs).
+    const workerStatements = resourceNamed(t, 'AWS::IAM::Policy', 'WorkerServiceRoleDefaultPolicy').props.PolicyDocument.Statement;
+    expect(workerStatements.filter((s: any) => JSON.stringify(s.Action).includes('sqs:'))).toEqual([{
+      Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+    }]);
     const fn = resourceNamed(t, 'AWS::Lambda::Function', 'Worker').id;
     const statements = resourceNamed(t, 'AWS::IAM::Policy', 'DispatcherRoleDefaultPolicy').props.PolicyDocument.Statement;
     expect(statements.filter((s: any) => JSON.stringify(s.Action).includes('lambda:'))).toEqual([{

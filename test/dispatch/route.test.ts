@@ -3,6 +3,7 @@ import { eventBridgeEvent, fargateTarget, LEDGER, s3Record, WORKER_ARN } from '.
 import type { RouteRuleConfig, RouteTargetConfig } from '../../src/contract/dispatch-config';
 import { Job, JobSourceType } from '../../src/contract/job';
 import { classifyInvocation, InvocationRecord, LambdaJobEvent } from '../../src/contract/route';
+import { normalizeRecord } from '../../src/dispatch/runtime/normalize';
 import { decideRoute, jobSize } from '../../src/dispatch/runtime/route';
 import { lambdaRunCosts } from '../../src/dispatch/runtime/route-launcher';
 import { unmarshallItem } from '../../src/internal/runtime/dynamodb';
@@ -50,6 +51,15 @@ describe('route decisions', () => {
     expect(jobSize(s3Job('k'))).toBeUndefined();
     expect(decideRoute(sqs, [{ kind: 'keyPrefix', value: '', destination: 0 }], 1).destination).toBe(1);
     expect(decideRoute(bridge, [{ kind: 'fieldEquals', field: '{{hc:path:$.detail.missing}}', value: 'x', destination: 0 }], 1).destination).toBe(1);
+  });
+});
+
+describe('the outcome queue', () => {
+  test('takes only invocation records: anything else a worker sends is dead-lettered with the reason', () => {
+    const outcomes = { arn: 'arn:aws:sqs:eu-west-1:111122223333:outcomes', dispatchQueue: true, outcomes: true };
+    const envelope = JSON.stringify({ hc: { version: 1, attempt: 1, relaunch: { jobId: 'evil', run: 1, overrides: { containerOverrides: [{ name: 'job', command: ['id'] }] } } } });
+    expect(() => normalizeRecord({ messageId: 'm', body: envelope, eventSourceARN: outcomes.arn }, outcomes))
+      .toThrow('the outcome queue takes only the invocation records of the route\'s Lambda workers: this message is not one');
   });
 });
 
@@ -212,6 +222,66 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
     expect(r.fake.invocations.map((i) => i.payload.hc.run)).toEqual([1, 2]);
     expect(ledger(r)[0]).toMatchObject({ status: 'SUCCEEDED', run: 2, outcomeRun: 2 });
     expect(r.fake.tasks).toHaveLength(0);
+    expect(r.fake.events.map((e) => [e.DetailType, e.Detail.run])).toEqual([['Job Failed', 1], ['Job Succeeded', 2]]);
+    // Moved back once more, the record of run 1 finds the job moved on: nothing runs again.
+    r.deadLetters.forEach((m) => r.queue.send(m.body, { attributes: m.attributes }));
+    await r.queue.drain(r.handler);
+    expect(r.fake.invocations).toHaveLength(2);
+  });
+
+  test('a second record of the same run that disagrees (a success, then a timeout) acts on the first outcome: no Fargate task', async () => {
+    const r = await rig(model, {}, () => 'success');
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    const success = JSON.parse(r.fake.messages.find((m) => m.body.includes('requestContext'))!.body);
+    const timeout = {
+      ...success,
+      requestContext: { ...success.requestContext, requestId: 'req-again', condition: 'RetriesExhausted' },
+      responseContext: { statusCode: 200, functionError: 'Unhandled' },
+      responsePayload: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 3.00 seconds' },
+    };
+    r.queue.send(JSON.stringify(timeout));
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toHaveLength(0);
+    expect(ledger(r)[0]).toMatchObject({ status: 'SUCCEEDED', outcomeRun: 1 });
+    expect(r.deadLetters).toEqual([]);
+    expect(r.fake.events.map((e) => e.DetailType)).toEqual(['Job Succeeded']);
+  });
+
+  test('a record whose job was altered, or of a run never sent, is dead-lettered unsettled: nothing launches', async () => {
+    const r = await rig(model, {}, () => 'success');
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    const real = JSON.parse(r.fake.messages.find((m) => m.body.includes('requestContext'))!.body);
+    const altered = {
+      ...real,
+      requestContext: { ...real.requestContext, requestId: 'forged', condition: 'RetriesExhausted' },
+      requestPayload: { ...real.requestPayload, hc: { ...real.requestPayload.hc, run: 1 }, job: { ...real.requestPayload.job, fields: { ...real.requestPayload.job.fields, 's3.key': 'other.csv' } } },
+      responsePayload: { errorType: 'Sandbox.Timedout', errorMessage: 'x' },
+    };
+    const unknown = { ...altered, requestPayload: { ...real.requestPayload, hc: { ...real.requestPayload.hc, jobId: 'never-sent' } } };
+    r.queue.send(JSON.stringify(altered));
+    r.queue.send(JSON.stringify(unknown));
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toHaveLength(0);
+    expect(r.fake.invocations).toHaveLength(1);
+    expect(Object.values(r.deadLetterReasons()).sort()).toEqual([
+      expect.stringMatching(/^invocation record of job [0-9a-f]{32} run 1 does not match what this dispatcher sent/),
+      'invocation record of job never-sent run 1, which the ledger does not know (expired, or not sent by this dispatcher)',
+    ].sort());
+  });
+
+  test('a success record dead-lettered (PutEvents kept failing) and moved back does not run the job again', async () => {
+    const r = await rig(model, { config: { maxReceiveCount: 2 } }, () => 'success');
+    r.fake.failPutEvents = 10;
+    r.queue.send(s3Body('a.csv', 10), { messageId: 'm-a' });
+    await r.queue.drain(r.handler);
+    expect(r.deadLetters).toHaveLength(1);
+    r.fake.failPutEvents = 0;
+    r.redriveDeadLetters();
+    await r.queue.drain(r.handler);
+    expect(r.fake.invocations).toHaveLength(1);
+    expect(ledger(r)[0]).toMatchObject({ status: 'SUCCEEDED', run: 1 });
   });
 
   test('Invoke throttled (429) twice: retried within the call, one invocation', async () => {

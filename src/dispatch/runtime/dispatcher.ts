@@ -202,6 +202,10 @@ export class Dispatcher {
       const normalized = normalizeRecord(record, queue, this.queues);
       if (normalized.kind === 'skip') return { status: 'skipped', reason: normalized.reason };
       if (normalized.kind === 'lambda-outcome') {
+        const endedAt = Date.parse(normalized.invocation.timestamp ?? '');
+        if (Number.isFinite(endedAt) && Date.now() - endedAt > MAX_CARRY_OVER_AGE_MS) {
+          return await this.deadLetter(record, `${reason}; the run ended more than 24 hours ago: not carried over again`, receiveCount);
+        }
         // Spilling over found no room: the record itself goes back (its settling is idempotent).
         sent = { body: record.body, jobs: [normalized.invocation.requestPayload.hc.jobId] };
         await this.clients.sendMessage({ QueueUrl: this.config.dispatchQueueUrl, MessageBody: sent.body, DelaySeconds: CARRY_OVER_DELAY_SECONDS });

@@ -60,6 +60,13 @@ export function decodeS3Key(encoded: string): string {
  * as a message of its own queue.
  */
 export function normalizeRecord(record: SqsRecord, queue: QueueConfig, sourceQueues?: ReadonlyMap<string, QueueConfig>): NormalizeResult {
+  if (queue.outcomes) {
+    const parsed = parseJson(record.body);
+    if (!isInvocationRecord(parsed)) {
+      throw new PermanentError('the outcome queue takes only the invocation records of the route\'s Lambda workers: this message is not one');
+    }
+    return { kind: 'lambda-outcome', invocation: parsed, redriven: messageAttribute(record, DLQ_ATTR_REASON) !== undefined };
+  }
   if (!queue.dispatchQueue) {
     return { kind: 'jobs', jobs: [sqsJob(record, queue)], attempt: 1 };
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { PermanentError, RetryableError, isDispatchError } from './errors';
 import { FargateClients, FargateLauncher, untilDeadline } from './fargate-launcher';
 import { claimCheckLocation, TaskOverrides } from './input-mapping';
@@ -133,7 +133,24 @@ export class RouteLauncher implements Launcher {
     const destination = this.target.destinations.find((d): d is LambdaDestination => d.kind === 'lambda'
       && sameFunction(d.functionArn, invocation.requestContext.functionArn));
     const key = ledgerKey(this.startedBy, hc.jobId);
+    // The record must be of a run this dispatcher invoked, with what it sent: a worker can send to the
+    // outcome queue, and a forged or altered record must not start (or spill) anything.
+    const item = await this.clients.ledger.get(key, untilDeadline(context));
+    if (!item) {
+      throw new PermanentError(`invocation record of job ${hc.jobId} run ${hc.run}, which the ledger does not know (expired, or not sent by this dispatcher)`);
+    }
+    if (item.run > hc.run) {
+      return { status: 'skipped', reason: `run ${hc.run} ended on Lambda; the job has moved on to run ${item.run}` };
+    }
+    if (item.run < hc.run || item.compute !== 'lambda' || item.payloadHash !== payloadHash(event)) {
+      throw new PermanentError(`invocation record of job ${hc.jobId} run ${hc.run} does not match what this dispatcher sent (ledger: run ${item.run}, `
+        + `${item.compute ?? 'fargate'}): not settled`);
+    }
     if (redriven) {
+      // Moved back from the dead-letter queue: run the job again, unless its run succeeded after all.
+      if (item.outcomeRun === hc.run && item.status === JobStatus.SUCCEEDED) {
+        return { status: 'skipped', reason: `run ${hc.run} succeeded: not run again` };
+      }
       const job = event.job ?? { id: hc.jobId, source: 'sqs', fields: {}, event: null } as unknown as Job;
       if (!destination) throw new PermanentError(`invocation record of a function this route does not invoke (${invocation.requestContext.functionArn})`);
       const prepared = { payload: { ...event, hc: { ...hc, run: hc.run + 1 } } };
@@ -142,34 +159,45 @@ export class RouteLauncher implements Launcher {
       }, context);
       return { status: 'launched', reason: `relaunched on ${destination.functionArn} as run ${hc.run + 1}`, jobs: [hc.jobId] };
     }
-    const outcome = classifyInvocation(invocation);
-    const spill = !outcome.succeeded && outcome.spillable && destination?.spillover === true && this.fargate !== undefined;
+    const own = classifyInvocation(invocation);
+    const canSpill = destination?.spillover === true && this.fargate !== undefined;
+    const invocationId = `lambda:${invocation.requestContext.requestId ?? 'unknown'}`;
+    const ownSpill = !own.succeeded && own.spillable && canSpill;
     const recorded = await this.clients.ledger.recordLambdaOutcome(key, {
       jobId: hc.jobId,
       dispatcher: this.startedBy,
       run: hc.run,
       attempt: hc.attempt,
-      invocation: `lambda:${invocation.requestContext.requestId ?? 'unknown'}`,
-      outcome: outcome.succeeded ? JobOutcome.SUCCEEDED : outcome.cause === 'timeout' ? JobOutcome.TIMED_OUT : JobOutcome.FAILED,
-      reason: spill ? `${outcome.reason}: spilled over to Fargate` : outcome.reason,
-      status: outcome.succeeded ? JobStatus.SUCCEEDED : spill ? JobStatus.RETRYING : JobStatus.FAILED,
+      invocation: invocationId,
+      outcome: own.succeeded ? JobOutcome.SUCCEEDED : own.cause === 'timeout' ? JobOutcome.TIMED_OUT : JobOutcome.FAILED,
+      reason: ownSpill ? `${own.reason}: spilled over to Fargate` : own.reason,
+      status: own.succeeded ? JobStatus.SUCCEEDED : ownSpill ? JobStatus.RETRYING : JobStatus.FAILED,
     });
+    if (recorded.kind === 'stale') {
+      return { status: 'skipped', reason: `run ${hc.run} was settled or moved on (ledger run ${recorded.record?.run ?? 'none'})` };
+    }
+    // One outcome per run: a second record of the run (a duplicate, or a second invocation of an
+    // at-least-once run that disagrees) acts on the outcome recorded first, not on its own.
+    const first = recorded.record;
+    const outcome = recorded.kind === 'recorded' ? own : {
+      succeeded: first.status === JobStatus.SUCCEEDED,
+      spillable: first.status === JobStatus.RETRYING,
+      cause: first.status === JobStatus.SUCCEEDED ? 'success' : first.status === JobStatus.RETRYING ? 'spilled' : 'error',
+      reason: String(first.reason ?? '').replace(/: spilled over to Fargate$/, ''),
+    };
+    const spill = !outcome.succeeded && outcome.spillable && canSpill;
     context.log(outcome.succeeded ? 'INFO' : 'WARN', 'lambda run ended', {
       jobId: hc.jobId, run: hc.run, cause: outcome.cause, reason: outcome.reason, spillover: spill, ledger: recorded.kind,
     });
     if (recorded.kind === 'recorded') {
       this.emitOutcome(outcome.succeeded, outcome.cause, spill);
-      if (destination) this.emitCost(destination, recorded.record.reservedAt, invocation.timestamp);
+      if (destination) this.emitCost(destination, first.reservedAt, invocation.timestamp);
     }
-    const invocationId = `lambda:${invocation.requestContext.requestId ?? 'unknown'}`;
-    if (!spill && recorded.kind !== 'stale' && !recorded.record.eventSent) {
-      await this.publishOutcome(key, invocationId, hc, destination, outcome);
+    if (!spill && !first.eventSent) {
+      await this.publishOutcome(key, first.outcomeTask ?? invocationId, hc, destination, outcome);
     }
     if (outcome.succeeded) return { status: 'skipped', reason: 'lambda run succeeded' };
     if (!spill) {
-      if (recorded.kind === 'stale' && recorded.record && recorded.record.run > hc.run) {
-        return { status: 'skipped', reason: `run ${hc.run} failed on Lambda; the job has moved on to run ${recorded.record.run}` };
-      }
       // The job ran and failed: it waits in the dead-letter queue with the reason (redrive it to run again).
       throw new PermanentError(`job ${hc.jobId} run ${hc.run} on Lambda: ${outcome.reason}`);
     }
@@ -265,8 +293,18 @@ export class RouteLauncher implements Launcher {
     const run = request.run;
     const me = randomUUID();
     const leaseUntil = context.deadline + (this.target.ledger.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS);
+    const hash = payloadHash(prepared.payload);
     const reservation = (attempt: number) => ({
-      owner: me, leaseUntil, jobId: job.id, dispatcher: this.startedBy, run, attempt, capacity: 'primary' as const, enqueuedAt: request.enqueuedAt, compute: 'lambda' as const,
+      owner: me,
+      leaseUntil,
+      jobId: job.id,
+      dispatcher: this.startedBy,
+      run,
+      attempt,
+      capacity: 'primary' as const,
+      enqueuedAt: request.enqueuedAt,
+      compute: 'lambda' as const,
+      payloadHash: hash,
     });
     let record: LedgerRecord | undefined;
     let attempt = 0;
@@ -286,7 +324,8 @@ export class RouteLauncher implements Launcher {
         else record = again.current ?? await ledger.get(key, untilDeadline(context));
         continue;
       }
-      if (record.run > run || (record.run === run && record.attemptState === 'launched')) {
+      // Done: a later run, this run launched or settled, or this run is on Fargate (a spillover's).
+      if (record.run > run || (record.run === run && (record.attemptState === 'launched' || record.outcomeRun === run || record.compute === 'fargate'))) {
         context.log('INFO', record.run > run ? 'job superseded by a later run' : 'job already launched', { jobId: job.id, run, ledgerRun: record.run });
         return;
       }
@@ -315,8 +354,9 @@ export class RouteLauncher implements Launcher {
       if ((e as { answered?: boolean }).answered) {
         // Lambda answered (throttled, an error): nothing was queued, the next delivery may invoke at once.
         await ledger.recordFailure(key, run, attempt, errorText(e), untilDeadline(context)).catch(() => undefined);
-        if ((e as { statusCode?: number }).statusCode !== undefined && (e as { statusCode: number }).statusCode < 500
-          && (e as { statusCode: number }).statusCode !== 429) {
+        // 403 (permissions still propagating after a deploy) and 409 (the function is being updated) pass; other 4xx do not.
+        const status = (e as { statusCode?: number }).statusCode;
+        if (status !== undefined && status >= 400 && status < 500 && ![403, 409, 429].includes(status)) {
           throw new PermanentError(`job ${job.id}: ${errorText(e)}`);
         }
       }
@@ -373,6 +413,26 @@ export function lambdaRunCosts(destination: LambdaDestination, durationMs: numbe
   } catch {
     return { lambda }; // a size the price list does not know: no comparison
   }
+}
+
+/**
+ * What a Lambda run was sent, as a hash the ledger keeps: its invocation
+ * record must carry the same job (or claim-check URI and spillover
+ * overrides) for the same run, or it is not settled.
+ */
+export function payloadHash(event: LambdaJobEvent): string {
+  // Canonical JSON (sorted keys, numbers as JavaScript writes them): Lambda may echo the event re-serialized.
+  const parts = [event.hc.jobId, event.hc.run, event.job ?? null, event.payloadUri ?? null, event.hc.spillover ?? null];
+  const content = canonicalJson(JSON.parse(JSON.stringify(parts)));
+  return createHash('sha256').update(content, 'utf8').digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** An invocation record names the function by ARN, possibly with `:$LATEST` or a version. */

@@ -25,6 +25,8 @@ export interface Reservation {
   readonly compute?: 'lambda' | 'fargate';
   /** Why the run left Lambda for Fargate (spillover). */
   readonly spilledOver?: string;
+  /** SHA-256 of what a Lambda run was sent (its invocation record must carry the same). */
+  readonly payloadHash?: string;
 }
 
 /** The outcome of a run on a Lambda worker (from its invocation record). */
@@ -112,6 +114,7 @@ export class JobLedgerStore {
         [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
         ...(next.compute ? { compute: next.compute } : {}),
         ...(next.spilledOver ? { spilledOver: next.spilledOver.slice(0, 1000) } : {}),
+        ...(next.payloadHash ? { payloadHash: next.payloadHash } : {}),
       },
       setIfMissing: {
         createdAt: new Date(now).toISOString(),
@@ -168,7 +171,11 @@ export class JobLedgerStore {
         [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
       },
       append: { tasks: [taskArn] },
-      condition: { expression: '#run = :run AND #attempt = :attempt AND #attemptState <> :launched', values: { run, attempt, launched: 'launched' } },
+      // Not over an outcome of the same run (a task that stopped, or a Lambda run settled, before its launch was recorded).
+      condition: {
+        expression: '#run = :run AND #attempt = :attempt AND #attemptState <> :launched AND (attribute_not_exists(#outcomeRun) OR #outcomeRun <> :run)',
+        values: { run, attempt, launched: 'launched' },
+      },
     }, abortSignal);
   }
 
@@ -237,6 +244,7 @@ export class JobLedgerStore {
         outcomeRun: outcome.run,
         outcomeTask: outcome.invocation,
         status: outcome.status,
+        eventSent: false,
         stoppedAt: new Date(now).toISOString(),
         updatedAt: new Date(now).toISOString(),
         [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
