@@ -401,7 +401,8 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     const estimate = DISPATCH_CONFIG_ENV.length + parts.reduce<number>((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) : 128), 0);
     if (estimate > 4096) {
       return [`the dispatcher config for ${this.target.subject.node.path} is about ${estimate} bytes, over Lambda's 4 KB environment limit: `
-        + 'shorten the environment templates of the job (fewer or shorter JobField entries), or move static values into the task definition'];
+        + 'shorten the environment templates of the job (fewer or shorter JobField entries), move static values into the task definition, '
+        + 'or use fewer routing rules'];
     }
     return [];
   }
