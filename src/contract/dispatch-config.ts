@@ -78,6 +78,9 @@ export interface ClaimCheckConfig {
   readonly prefix: string;
 }
 
+/** How long after its batch deadline a delivery owns an attempt it got no answer for, unless the config says. */
+export const DEFAULT_LEASE_MARGIN_MS = 10_000;
+
 /** The job ledger table. */
 export interface LedgerConfig {
   readonly table: string;

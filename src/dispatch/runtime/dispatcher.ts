@@ -280,3 +280,18 @@ export class Dispatcher {
     return { status: 'dead-lettered', reason: shortReason };
   }
 }
+
+/** The part of Lambda's context the handlers read. */
+export interface LambdaContext {
+  getRemainingTimeInMillis?: () => number;
+}
+
+/** Time kept back from the Lambda deadline for dead-lettering and the response. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+/** A dispatcher as a Lambda handler: each batch's deadline is the invocation's, less the margin. */
+export function lambdaHandler(dispatcher: Dispatcher): (event: SqsEvent, context?: LambdaContext) => Promise<BatchResponse> {
+  return (event, context) => dispatcher.handle(event, context?.getRemainingTimeInMillis
+    ? { deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS }
+    : {});
+}

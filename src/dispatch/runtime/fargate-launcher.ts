@@ -3,7 +3,7 @@ import { ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput } from
 import { DeferredError, isDispatchError, PermanentError, RetryableError } from './errors';
 import { PreparedJob, prepareJob, TaskOverrides, withTrackingEnv } from './input-mapping';
 import type { BatchContext, Launcher, LaunchRequest } from './launcher';
-import { FargateJobTargetConfig, JobLaunchConfig } from '../../contract/dispatch-config';
+import { DEFAULT_LEASE_MARGIN_MS, FargateJobTargetConfig, JobLaunchConfig } from '../../contract/dispatch-config';
 import type { Job } from '../../contract/job';
 import { AttemptCapacity, ledgerKey, LedgerRecord, TOKEN_REPLAY_WINDOW_MS } from '../../contract/ledger';
 import {
@@ -98,7 +98,7 @@ export class FargateLauncher implements Launcher {
     private readonly routed = false) {
     this.job = target.job;
     this.now = clients.now ?? Date.now;
-    this.leaseMarginMs = target.ledger.leaseMarginMs ?? 10_000;
+    this.leaseMarginMs = target.ledger.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS;
     if (target.claimCheck && !clients.putObject) {
       throw new Error('dispatcher config has a claim check but no putObject client was given');
     }

@@ -5,7 +5,7 @@ import { claimCheckLocation, TaskOverrides } from './input-mapping';
 import type { BatchContext, Launcher, LaunchRequest } from './launcher';
 import { decideRoute, RouteDecision } from './route';
 import { fargateJobCost, lambdaJobCost } from '../../contract/compute-pricing';
-import type { RouteDestinationConfig, RouteTargetConfig } from '../../contract/dispatch-config';
+import { DEFAULT_LEASE_MARGIN_MS, RouteDestinationConfig, RouteTargetConfig } from '../../contract/dispatch-config';
 import { Job, JobOutcome } from '../../contract/job';
 import { JobStatus, LedgerRecord, ledgerKey } from '../../contract/ledger';
 import { DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, EVENT_SOURCE } from '../../contract/names';
@@ -44,9 +44,6 @@ interface PreparedLambdaJob {
   /** The job's Fargate claim-check document, for a spillover of a job too large for the event. */
   readonly spillDocument?: { key: string; body: string };
 }
-
-/** How long after its deadline a delivery still owns an invocation it got no answer for. */
-const DEFAULT_LEASE_MARGIN_MS = 10_000;
 
 /**
  * Picks Lambda or Fargate per job (the first matching rule), launches each
@@ -133,6 +130,8 @@ export class RouteLauncher implements Launcher {
     const destination = this.target.destinations.find((d): d is LambdaDestination => d.kind === 'lambda'
       && sameFunction(d.functionArn, invocation.requestContext.functionArn));
     const key = ledgerKey(this.startedBy, hc.jobId);
+    // A claim-checked event carries only the job id: its fields were resolved (spillover overrides) at routing.
+    const job = event.job ?? { id: hc.jobId, source: 'sqs', fields: {}, event: null } as unknown as Job;
     // The record must be of a run this dispatcher invoked, with what it sent: a worker can send to the
     // outcome queue, and a forged or altered record must not start (or spill) anything.
     const item = await this.clients.ledger.get(key, untilDeadline(context));
@@ -151,7 +150,6 @@ export class RouteLauncher implements Launcher {
       if (item.outcomeRun === hc.run && item.status === JobStatus.SUCCEEDED) {
         return { status: 'skipped', reason: `run ${hc.run} succeeded: not run again` };
       }
-      const job = event.job ?? { id: hc.jobId, source: 'sqs', fields: {}, event: null } as unknown as Job;
       if (!destination) throw new PermanentError(`invocation record of a function this route does not invoke (${invocation.requestContext.functionArn})`);
       const prepared = { payload: { ...event, hc: { ...hc, run: hc.run + 1 } } };
       await this.launchLambda(job, destination, prepared, { destination: -1, reason: 'redriven by a user' }, {
@@ -205,7 +203,7 @@ export class RouteLauncher implements Launcher {
     // the route); only a job too large for the worker's event comes with them computed at routing.
     const jobs = await this.fargate!.launch({
       record,
-      jobs: [event.job ?? { id: hc.jobId, source: 'sqs', fields: {}, event: null } as unknown as Job],
+      jobs: [job],
       attempt: 1,
       receiveCount,
       run: hc.run + 1,

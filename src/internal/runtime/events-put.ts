@@ -6,9 +6,8 @@ export type PutEvent = (bus: string, source: string, detailType: string, detail:
 
 /** EventBridge `PutEvents` (one entry) over the JSON 1.1 protocol, signed with SigV4 (no EventBridge client in the bundle). */
 export function eventsPutEvent(options: SigningOptions, endpoint?: string): PutEvent {
-  const region = typeof options.region === 'string' ? async () => options.region as string : options.region;
   const transport = awsJsonTransport('events', 'AWSEvents', {
-    ...options, jsonVersion: '1.1', endpoint: endpoint ? async () => endpoint : serviceEndpoint('events', 'EVENTBRIDGE', region),
+    ...options, jsonVersion: '1.1', endpoint: endpoint ? async () => endpoint : serviceEndpoint('events', 'EVENTBRIDGE', options.region),
   });
   return async (bus, source, detailType, detail) => {
     const answer = await transport('PutEvents', { Entries: [{ EventBusName: bus, Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }] });

@@ -61,6 +61,7 @@ export function awsJsonTransport(service: string, targetPrefix: string, options:
 }
 
 /** A service's endpoint in the handler's environment: `AWS_ENDPOINT_URL_<ENV>`, `AWS_ENDPOINT_URL`, or the region's. */
-export function serviceEndpoint(service: string, envName: string, region: () => Promise<string>): () => Promise<string> {
-  return async () => process.env[`AWS_ENDPOINT_URL_${envName}`] ?? process.env.AWS_ENDPOINT_URL ?? `https://${service}.${await region()}.amazonaws.com`;
+export function serviceEndpoint(service: string, envName: string, region: SigningOptions['region']): () => Promise<string> {
+  const regionName = typeof region === 'string' ? async () => region : region;
+  return async () => process.env[`AWS_ENDPOINT_URL_${envName}`] ?? process.env.AWS_ENDPOINT_URL ?? `https://${service}.${await regionName()}.amazonaws.com`;
 }

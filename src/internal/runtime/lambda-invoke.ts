@@ -25,8 +25,7 @@ export class InvokeError extends Error {
  */
 export function lambdaInvokeAsync(options: SigningOptions, endpoint?: string, maxAttempts = 3): InvokeAsync {
   const signer = createSigner('lambda', options);
-  const region = typeof options.region === 'string' ? async () => options.region as string : options.region;
-  const base = endpoint ? async () => endpoint : serviceEndpoint('lambda', 'LAMBDA', region);
+  const base = endpoint ? async () => endpoint : serviceEndpoint('lambda', 'LAMBDA', options.region);
   return async (functionArn, payload, abortSignal) => {
     const url = `${(await base()).replace(/\/$/, '')}/2015-03-31/functions/${encodeURIComponent(functionArn)}/invocations`;
     for (let attempt = 1; ; attempt++) {

@@ -26,8 +26,7 @@ export type SendMessage = (input: SendMessageInput) => Promise<string>;
  * a message SQS stored differently from what was sent is an error.
  */
 export function sqsSendMessage(options: SigningOptions, endpoint?: string): SendMessage {
-  const region = typeof options.region === 'string' ? async () => options.region as string : options.region;
-  const transport = awsJsonTransport('sqs', 'AmazonSQS', { ...options, endpoint: endpoint ? async () => endpoint : serviceEndpoint('sqs', 'SQS', region) });
+  const transport = awsJsonTransport('sqs', 'AmazonSQS', { ...options, endpoint: endpoint ? async () => endpoint : serviceEndpoint('sqs', 'SQS', options.region) });
   return async (input) => {
     const answer = await transport('SendMessage', { ...input });
     const md5 = createHash('md5').update(input.MessageBody, 'utf8').digest('hex');
