@@ -16,6 +16,7 @@ export * from './dispatch/sqs-source';
 export * from './dispatch/eventbridge-source';
 export { JobTracking, JobTrackingOptions } from './tracking/job-tracking';
 export * from './tracking/job-tracker';
+export { RetryAction, RetryRule } from './tracking/retry-rule';
 export * from './monitoring/job-dashboard';
 export * from './workflow/workflow-step';
 export * from './workflow/job-workflow';

@@ -71,6 +71,8 @@ export enum JobOutcome {
   INTERRUPTED = 'INTERRUPTED',
   /** Still running after the job's `timeout`: the tracker stopped it. */
   TIMED_OUT = 'TIMED_OUT',
+  /** Not RUNNING within the job's `startTimeout` (stuck in PROVISIONING or PENDING): the tracker stopped it. */
+  START_TIMED_OUT = 'START_TIMED_OUT',
 }
 
 /**

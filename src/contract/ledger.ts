@@ -87,6 +87,8 @@ export interface LedgerRecord {
   readonly exitCode?: number;
   readonly outcomeRun?: number;
   readonly outcomeTask?: string;
+  /** The retry rule that decided whether the run was retried (`RetryRule.description`), when one matched. */
+  readonly retryRule?: string;
   /** Tracker steps done for `outcomeTask`: the retry enqueued, the failed-job message sent, the outcome event published. */
   readonly retrySent?: boolean;
   readonly failedJobSent?: boolean;

@@ -23,6 +23,8 @@ export const EVENT_SOURCE = BRAND;
 export const DETAIL_TYPE_SUCCEEDED = 'Job Succeeded';
 export const DETAIL_TYPE_FAILED = 'Job Failed';
 export const DETAIL_TYPE_WORKFLOW_FAILED = 'Workflow Failed';
+/** Published once per array job, when its last child has its final outcome. */
+export const DETAIL_TYPE_ARRAY_COMPLETED = 'Array Job Completed';
 
 /** Prefix of `startedBy`, execution names and other names the library generates. */
 export const NAME_PREFIX = 'hc-';
@@ -41,6 +43,16 @@ export const ENV_RUN = 'HC_RUN';
 export const ENV_ATTEMPT = 'HC_ATTEMPT';
 export const ENV_ENQUEUED_AT = 'HC_ENQUEUED_AT';
 export const TRACKING_ENV = [ENV_JOB_ID, ENV_RUN, ENV_ATTEMPT, ENV_ENQUEUED_AT];
+/**
+ * Environment entries of an array job's child: its index (0-based), the
+ * number of children, and the parent job's id. Part of the child's input:
+ * they stay in the overrides when the child is retried or redriven.
+ */
+export const ENV_ARRAY_INDEX = 'HC_ARRAY_INDEX';
+export const ENV_ARRAY_SIZE = 'HC_ARRAY_SIZE';
+export const ENV_ARRAY_JOB_ID = 'HC_ARRAY_JOB_ID';
+/** The child's element, for an array made from a list in the event (a string as is, anything else as JSON). */
+export const ENV_ARRAY_ELEMENT = 'HC_ARRAY_ELEMENT';
 /** Bytes of the overrides kept free for the tracking entries. */
 export const TRACKING_ENV_RESERVE = 320;
 
@@ -63,6 +75,9 @@ export const DLQ_ATTR_RECEIVE_COUNT = 'hc-receive-count';
 
 /** `StopTask` reason of a task the tracker stops for its timeout (and how it recognizes it when it stops). */
 export const TIMEOUT_REASON_PREFIX = `${BRAND}: job timed out after`;
+
+/** `StopTask` reason of a task the tracker stops because it did not reach RUNNING within the job's start timeout. */
+export const START_TIMEOUT_REASON_PREFIX = `${BRAND}: job did not start within`;
 
 /** The id of a construct warning: `@cdk-hybrid-compute/<file>:<camelCaseId>`. */
 export function warningId(file: string, id: string): string {

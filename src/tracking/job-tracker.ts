@@ -4,6 +4,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { JobTrackingOptions, validateTracking } from './job-tracking';
+import { RetryRule } from './retry-rule';
 import { JobOutcome } from '../contract/job';
 import { METRIC_NAMESPACE, TRACKER_CONFIG_ENV } from '../contract/names';
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../contract/tracker-config';
@@ -59,8 +60,9 @@ export interface JobMetricOptions extends cloudwatch.MetricOptions {
  * encrypted queue that a tracker Lambda consumes. It classifies the outcome,
  * retries interrupted and failed-to-start jobs a bounded number of times,
  * sends the rest to a failed-jobs queue ready for redrive, publishes
- * `Job Succeeded` / `Job Failed` events and emits metrics. With a `timeout`
- * it stops tasks that run too long.
+ * `Job Succeeded` / `Job Failed` events and emits metrics. Retry rules
+ * decide per exit code, reason or outcome; with a `timeout` it stops tasks
+ * that run too long, with a `startTimeout` tasks that do not start.
  */
 export class JobTracker extends Construct {
   /** Queue of the task state changes (and timeout sweeps) the tracker consumes. */
@@ -81,6 +83,8 @@ export class JobTracker extends Construct {
   public readonly startedBy: string;
   public readonly retryAttempts: number;
   public readonly retryableOutcomes: JobOutcome[];
+  /** The retry rules, in the order they are evaluated. */
+  public readonly retryRules: RetryRule[];
 
   constructor(scope: Construct, id: string, props: JobTrackerProps) {
     super(scope, id);
@@ -88,7 +92,8 @@ export class JobTracker extends Construct {
     this.job = props.job;
     this.startedBy = props.startedBy;
     this.retryAttempts = props.retryAttempts ?? 2;
-    this.retryableOutcomes = props.retryableOutcomes ?? [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START];
+    this.retryableOutcomes = props.retryableOutcomes ?? [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START, JobOutcome.START_TIMED_OUT];
+    this.retryRules = props.retryRules ?? [];
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const timeout = Duration.seconds(30);
 
@@ -132,9 +137,13 @@ export class JobTracker extends Construct {
     this.failedJobsQueue.grantSendMessages(this.role);
     props.retryQueue?.grantSendMessages(this.role);
     this.eventBus.grantPutEventsTo(this.role);
-    if (props.timeout) {
+    if (props.timeout || props.startTimeout) {
+      const limits = [
+        ...(props.startTimeout ? [`not running within ${props.startTimeout.toHumanString()}`] : []),
+        ...(props.timeout ? [`running longer than ${props.timeout.toHumanString()}`] : []),
+      ];
       new events.Rule(this, 'TimeoutSweep', {
-        description: `Stops ${props.job.node.path} tasks running longer than ${props.timeout.toHumanString()}`,
+        description: `Stops ${props.job.node.path} tasks ${limits.join(' or ')}`,
         schedule: events.Schedule.rate(Duration.minutes(1)),
         targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
       });
@@ -196,7 +205,9 @@ export class JobTracker extends Construct {
       failedJobsQueueUrl: this.failedJobsQueue.queueUrl,
       retryAttempts: this.retryAttempts,
       retryableOutcomes: this.retryableOutcomes,
+      ...(this.retryRules.length ? { retryRules: this.retryRules.map((r) => r._toConfig()) } : {}),
       ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
+      ...(props.startTimeout ? { startTimeoutSeconds: props.startTimeout.toSeconds() } : {}),
       eventBusName: this.eventBus.eventBusName,
       ledger: { table: props.ledger.table.tableName, ttlSeconds: props.ledger.timeToLive.toSeconds() },
     };

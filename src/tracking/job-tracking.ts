@@ -1,4 +1,5 @@
 import { Duration, aws_events as events, Token } from 'aws-cdk-lib';
+import { MAX_RETRY_RULES, RetryRule } from './retry-rule';
 import { JobOutcome } from '../contract/job';
 
 /** What the tracker does when a job's task stops. */
@@ -12,11 +13,31 @@ export interface JobTrackingOptions {
   readonly retryAttempts?: number;
 
   /**
-   * Outcomes that are retried. A non-zero exit is usually a bug or bad input,
-   * so it is not retried by default.
-   * @default [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START]
+   * Outcomes that are retried when no `retryRules` rule matches. A non-zero
+   * exit is usually a bug or bad input, so it is not retried by default.
+   * @default [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START, JobOutcome.START_TIMED_OUT]
    */
   readonly retryableOutcomes?: JobOutcome[];
+
+  /**
+   * Rules evaluated in order on every run that stops without success, before
+   * `retryableOutcomes`: the first that matches retries the job or gives up
+   * (e.g. `RetryRule.onExitCode(137)`, `RetryRule.onReason('*Spot*')`,
+   * `RetryRule.onExitCode(2, RetryAction.EXIT)`). Up to 10. Retries stay
+   * bounded by `retryAttempts`.
+   * @default - none: `retryableOutcomes` decides
+   */
+  readonly retryRules?: RetryRule[];
+
+  /**
+   * A task that has not reached RUNNING this long after it was created
+   * (stuck in PROVISIONING or PENDING: no capacity, a slow image pull, an
+   * ENI that does not attach) is stopped and classified `START_TIMED_OUT`,
+   * which is retried by default. Separate from `timeout`, which counts from
+   * the start. Checked every minute; 1 minute to 1 day.
+   * @default - no start timeout
+   */
+  readonly startTimeout?: Duration;
 
   /**
    * A task still running this long after it started is stopped and
@@ -60,6 +81,16 @@ export function validateTracking(options: JobTrackingOptions): void {
   }
   if (options.retryableOutcomes?.includes(JobOutcome.SUCCEEDED)) {
     throw new Error('retryableOutcomes cannot include SUCCEEDED: a job that succeeded is never run again');
+  }
+  if ((options.retryRules?.length ?? 0) > MAX_RETRY_RULES) {
+    throw new Error(`retryRules takes at most ${MAX_RETRY_RULES} rules, got ${options.retryRules!.length}: merge rules with a reason pattern such as '*Spot*'`);
+  }
+  const start = options.startTimeout;
+  if (start && !Token.isUnresolved(start.toSeconds())) {
+    const s = start.toSeconds();
+    if (s < 60 || s > 86400) {
+      throw new Error(`startTimeout must be between 1 minute and 1 day, got ${start.toHumanString()}`);
+    }
   }
   const timeout = options.timeout;
   if (timeout && !Token.isUnresolved(timeout.toSeconds())) {

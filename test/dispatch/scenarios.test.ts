@@ -1,11 +1,10 @@
 import { createHash } from 'crypto';
 import { ENVELOPE_KEY } from '../../src/contract/job';
 import { DLQ_ATTR_MESSAGE_ID, DLQ_ATTR_SOURCE } from '../../src/contract/names';
-import { BundledHandler, lambdaEnvironment, loadBundle, TRACKER_BUNDLE } from '../harness/bundle-loader';
 import { TokenModel } from '../harness/fake-aws';
 import { Rig, RigOptions } from '../harness/rig';
-import { eventBridgeEvent, fargateTarget, s3Record, USER_QUEUE } from './runtime/fixtures';
-import { trackerConfig } from '../tracking/runtime/events';
+import { shippedTracker } from '../harness/shipped-tracker';
+import { eventBridgeEvent, s3Record, USER_QUEUE } from './runtime/fixtures';
 
 /**
  * The operations users perform between two deliveries — deploys, redrives,
@@ -48,20 +47,7 @@ const jobIdOf = (key: string) => createHash('sha256').update(`s3|input-bucket|${
 const tasksOf = (r: Rig, key: string) => r.fake.tasks.filter((t) => t.jobId === jobIdOf(key));
 
 /** The shipped tracker, wired to the rig's dispatcher (its retries go to the rig's queue). */
-type Stop = { stopCode: string; stoppedReason: string; exitCode?: number };
-function tracker(r: Rig, retryAttempts = 2): { handle: BundledHandler; stop: (taskArn: string, stop: Stop) => Promise<any> } {
-  const handle = loadBundle(TRACKER_BUNDLE, {
-    ...lambdaEnvironment(r.fake),
-    HC_TRACKER_CONFIG: JSON.stringify(trackerConfig((name) => r.fake.queueUrl(name), {
-      startedBy: r.config.startedBy, cluster: fargateTarget(r.config).job.cluster, dispatchQueueUrl: r.config.dispatchQueueUrl, retryAttempts,
-    })),
-  }, r.logs);
-  let n = 0;
-  return {
-    handle,
-    stop: (taskArn, stop) => handle({ Records: [{ messageId: `stop-${n++}`, body: JSON.stringify(r.fake.stopEvent(taskArn, stop)), eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:tracker' }] }),
-  };
-}
+const tracker = (r: Rig, retryAttempts = 2) => shippedTracker(r, { retryAttempts });
 const SPOT_INTERRUPTION = { stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' };
 const FAILED_EXIT = { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', exitCode: 1 };
 

@@ -88,9 +88,11 @@ export interface FakeTask {
   readonly capacity: string;
   readonly clientToken?: string;
   readonly overrides?: any;
-  /** Epoch ms; tests may move it back to age a task. */
+  /** Epoch ms of its creation (and start, once running); tests may move it back to age a task. */
   startedAt: number;
   stopped: boolean;
+  /** False while it is stuck before RUNNING (PROVISIONING): see `FakeAws.stuckStarts`. */
+  running: boolean;
 }
 
 /**
@@ -190,6 +192,8 @@ export class FakeAws {
   public lambdaDestination?: string;
   /** Invoke calls to answer with 429 TooManyRequestsException before accepting again. */
   public throttleInvokes = 0;
+  /** The next this many tasks launched stay in PROVISIONING (no capacity behind them, an image that never pulls). */
+  public stuckStarts = 0;
 
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -265,7 +269,8 @@ export class FakeAws {
         group: 'family:count',
         lastStatus: 'STOPPED',
         overrides: task.overrides ?? { containerOverrides: [] },
-        startedAt: new Date(task.startedAt).toISOString(),
+        createdAt: new Date(task.startedAt).toISOString(),
+        ...(task.running ? { startedAt: new Date(task.startedAt).toISOString() } : {}),
         startedBy: task.startedBy,
         stopCode: stop.stopCode,
         stoppedAt: new Date().toISOString(),
@@ -338,10 +343,10 @@ export class FakeAws {
           tasks: tasks.map((t) => ({
             taskArn: t.taskArn,
             clusterArn: t.cluster,
-            lastStatus: t.stopped ? 'STOPPED' : 'RUNNING',
+            lastStatus: t.stopped ? 'STOPPED' : t.running ? 'RUNNING' : 'PROVISIONING',
             startedBy: t.startedBy,
             createdAt: t.startedAt / 1000,
-            startedAt: t.startedAt / 1000,
+            ...(t.running ? { startedAt: t.startedAt / 1000 } : {}),
           })),
           failures: [],
         }, '1.1');
@@ -460,6 +465,7 @@ export class FakeAws {
         overrides: input.overrides,
         startedAt: Date.now(),
         stopped: false,
+        running: this.stuckStarts > 0 ? (this.stuckStarts--, false) : true,
       };
       this.tasks.push(task);
       this.stats.launched++;

@@ -1,6 +1,6 @@
 import { Duration, aws_events as events, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DispatchTarget, JobDashboard, JobDispatcher, JobLedger, JobOutcome, JobTracker, JobTracking } from '../../src';
+import { DispatchTarget, JobDashboard, JobDispatcher, JobLedger, JobOutcome, JobTracker, JobTracking, RetryAction, RetryRule } from '../../src';
 import { ecsArn, job, propertiesOf, renderedConfig, resourceNamed, stackWithCluster } from '../helpers';
 
 function trackerConfig(template: Template) {
@@ -68,7 +68,7 @@ describe('the tracker a dispatcher creates', () => {
 
   test('the tracker config: the job\'s container, retries into the dispatch queue, the timeout, the default bus', () => {
     expect(trackerConfig(template)).toEqual({
-      version: 2,
+      version: 3,
       ledger: { table: `<{'Ref':'${id('AWS::DynamoDB::Table', 'DispatcherLedger')}'}>`, ttlSeconds: 30 * 86400 },
       startedBy: dispatcher.startedBy,
       cluster: `<{'Fn::GetAtt':['${clusterId}','Arn']}>`,
@@ -76,7 +76,7 @@ describe('the tracker a dispatcher creates', () => {
       dispatchQueueUrl: `<{'Ref':'${id('AWS::SQS::Queue', 'DispatcherQueue')}'}>`,
       failedJobsQueueUrl: `<{'Ref':'${id('AWS::SQS::Queue', 'DispatcherTrackerFailedJobsQueue')}'}>`,
       retryAttempts: 2,
-      retryableOutcomes: ['INTERRUPTED', 'FAILED_TO_START'],
+      retryableOutcomes: ['INTERRUPTED', 'FAILED_TO_START', 'START_TIMED_OUT'],
       timeoutSeconds: 7200,
       eventBusName: 'default',
     });
@@ -177,8 +177,43 @@ describe('tracking options', () => {
     ['1.5 retries', { retryAttempts: 1.5 }, 'retryAttempts must be a whole number from 0 to 10, got 1.5'],
     ['retrying successes', { retryableOutcomes: [JobOutcome.SUCCEEDED] }, 'retryableOutcomes cannot include SUCCEEDED: a job that succeeded is never run again'],
     ['a 30-second timeout', { timeout: Duration.seconds(30) }, 'timeout must be between 1 minute and 14 days, got 30 seconds'],
+    ['a 2-day start timeout', { startTimeout: Duration.days(2) }, 'startTimeout must be between 1 minute and 1 day, got 2 days'],
+    ['11 retry rules', { retryRules: Array.from({ length: 11 }, (_, i) => RetryRule.onExitCode(i)) },
+      "retryRules takes at most 10 rules, got 11: merge rules with a reason pattern such as '*Spot*'"],
   ])('%s is rejected', (_label, options, message) => {
     expect(() => JobTracking.enabled(options)).toThrow(message);
+  });
+
+  test.each([
+    ['exit code 256', () => RetryRule.onExitCode(256), 'RetryRule.onExitCode() takes an exit code from 0 to 255, got 256'],
+    ['an empty reason pattern', () => RetryRule.onReason(''), 'RetryRule.onReason() takes a pattern of 1 to 512 characters, got 0'],
+    ['retrying successes', () => RetryRule.onOutcome(JobOutcome.SUCCEEDED), 'RetryRule.onOutcome() cannot match SUCCEEDED: a job that succeeded is never run again'],
+  ])('a retry rule on %s is rejected', (_label, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('retry rules and a start timeout reach the tracker config in order; the sweep runs for the start timeout alone', () => {
+    const { stack, cluster } = stackWithCluster();
+    new JobDispatcher(stack, 'Dispatcher', {
+      target: DispatchTarget.fargateJob(job(stack, cluster), {
+        tracking: JobTracking.enabled({
+          retryRules: [RetryRule.onExitCode(2, RetryAction.EXIT), RetryRule.onReason('*Spot*'), RetryRule.onOutcome(JobOutcome.TIMED_OUT)],
+          startTimeout: Duration.minutes(15),
+        }),
+      }),
+    });
+    const template = Template.fromStack(stack);
+    const config = trackerConfig(template);
+    expect(config.retryRules).toEqual([
+      { kind: 'exitCode', value: '2', action: 'exit', description: 'onExitCode(2) -> EXIT' },
+      { kind: 'reason', value: '*Spot*', action: 'retry', description: "onReason('*Spot*') -> RETRY" },
+      { kind: 'outcome', value: 'TIMED_OUT', action: 'retry', description: 'onOutcome(TIMED_OUT) -> RETRY' },
+    ]);
+    expect(config.startTimeoutSeconds).toBe(900);
+    expect(config.timeoutSeconds).toBeUndefined();
+    const sweep = resourceNamed(template, 'AWS::Events::Rule', 'DispatcherTrackerTimeoutSweep').props;
+    expect(sweep.ScheduleExpression).toBe('rate(1 minute)');
+    expect(sweep.Description).toMatch(/ tasks not running within 15 minutes$/);
   });
 
   test('a failure-rate threshold outside (0, 1] is rejected', () => {

@@ -64,6 +64,8 @@ export interface Outcome {
   readonly exitCode?: number;
   readonly status: JobStatus;
   readonly stoppedAt?: string;
+  /** The retry rule that decided (when one matched). */
+  readonly retryRule?: string;
 }
 
 const isConditionFailure = (e: unknown) => e instanceof DynamoError && e.type === 'ConditionalCheckFailedException';
@@ -210,11 +212,14 @@ export class JobLedgerStore {
       [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
       ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
       ...(outcome.stoppedAt ? { stoppedAt: outcome.stoppedAt } : {}),
+      ...(outcome.retryRule ? { retryRule: outcome.retryRule.slice(0, 600) } : {}),
     };
     // One write: the item as written when it records, the item as it was when it does not.
     const result = await this.update(key, {
       set,
       // A task the dispatcher could not record (it stopped first) is the run's task all the same.
+      // The outcome's fields describe one run: no rule from an earlier run's outcome stays.
+      remove: outcome.retryRule ? [] : ['retryRule'],
       setIfMissing: { taskArn: outcome.taskArn, run: outcome.run, attempt: 0, attemptState: 'launched', attemptCapacity: 'primary', reservedAt: now, createdAt: set.updatedAt, tasks: [outcome.taskArn] },
       condition: {
         expression: `attribute_not_exists(#${LEDGER_KEY}) OR (#run = :run AND (#taskArn = :task OR attribute_not_exists(#taskArn)) `

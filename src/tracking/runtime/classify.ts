@@ -1,5 +1,5 @@
 import { JobOutcome } from '../../contract/job';
-import { TIMEOUT_REASON_PREFIX } from '../../contract/names';
+import { START_TIMEOUT_REASON_PREFIX, TIMEOUT_REASON_PREFIX } from '../../contract/names';
 
 /** The parts of an `ECS Task State Change` event's container the tracker reads. */
 export interface EventContainer {
@@ -34,6 +34,9 @@ export function classify(detail: any, containerName: string): Classification {
 
   if (stopCode === 'SpotInterruption' || stopCode === 'TerminationNotice') {
     return { outcome: JobOutcome.INTERRUPTED, reason: `${stopCode}: ${stoppedReason || 'capacity reclaimed'}`, exitCode };
+  }
+  if (stopCode === 'UserInitiated' && stoppedReason.startsWith(START_TIMEOUT_REASON_PREFIX)) {
+    return { outcome: JobOutcome.START_TIMED_OUT, reason: stoppedReason };
   }
   if (stopCode === 'UserInitiated' && stoppedReason.startsWith(TIMEOUT_REASON_PREFIX)) {
     return { outcome: JobOutcome.TIMED_OUT, reason: stoppedReason, exitCode };

@@ -2,13 +2,14 @@ import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } fr
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { classify, Classification } from './classify';
+import { reasonsOf, retryDecision } from './retry';
 import {
   fargateJobCost, LAMBDA_MAX_DURATION_MS, LAMBDA_MAX_MEMORY_MIB, LAMBDA_MIN_MEMORY_MIB, lambdaJobCost,
 } from '../../contract/compute-pricing';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
 import { JobStatus, ledgerKey } from '../../contract/ledger';
 import {
-  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, TIMEOUT_REASON_PREFIX,
+  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX, TIMEOUT_REASON_PREFIX,
   TRACKER_CONFIG_ENV, TRACKING_ENV,
 } from '../../contract/names';
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
@@ -51,6 +52,8 @@ export interface FailedJobMessage {
     readonly outcome: JobOutcome;
     readonly reason: string;
     readonly exitCode?: number;
+    /** The retry rule that decided to give up, when one matched. */
+    readonly retryRule?: string;
     readonly taskArn: string;
     readonly cluster: string;
     readonly run: number;
@@ -189,10 +192,8 @@ export class Tracker {
     const run = Number(entries[ENV_RUN] ?? '1') || 1;
     const attempt = Number(entries[ENV_ATTEMPT] ?? '1') || 1;
     const fresh = classify(detail, this.config.containerName);
-    const retry = fresh.outcome !== JobOutcome.SUCCEEDED
-      && this.config.retryableOutcomes.includes(fresh.outcome)
-      && run <= this.config.retryAttempts
-      && !!this.config.dispatchQueueUrl;
+    const decision = retryDecision(this.config, fresh, reasonsOf(detail, this.config.containerName, fresh), run);
+    const retry = decision.retry;
     const key = ledgerKey(this.config.startedBy, jobId);
     const recording = await this.clients.ledger.recordOutcome(key, {
       jobId,
@@ -204,6 +205,7 @@ export class Tracker {
       exitCode: fresh.exitCode,
       status: fresh.outcome === JobOutcome.SUCCEEDED ? JobStatus.SUCCEEDED : retry ? JobStatus.RETRYING : JobStatus.FAILED,
       stoppedAt: detail.stoppedAt,
+      ...(decision.rule ? { retryRule: decision.rule } : {}),
     });
     if (recording.kind === 'stale') {
       this.log('INFO', 'stop event of a run the job has moved past: ignored', {
@@ -216,9 +218,10 @@ export class Tracker {
     const classification: Classification = recording.kind === 'duplicate'
       ? { outcome: record.outcome as JobOutcome, reason: record.reason ?? '', ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}) }
       : fresh;
+    const rule = recording.kind === 'duplicate' ? record.retryRule : decision.rule;
     const outcome = classification.outcome;
     const action: TaskResult['action'] = record.status === JobStatus.SUCCEEDED ? 'succeeded' : record.status === JobStatus.RETRYING ? 'retried' : 'failed';
-    const base = { jobId, run, attempt, outcome, reason: classification.reason, taskArn: detail.taskArn };
+    const base = { jobId, run, attempt, outcome, reason: classification.reason, taskArn: detail.taskArn, ...(rule ? { retryRule: rule } : {}) };
     const ledger = this.clients.ledger;
     let acted = recording.kind === 'recorded';
 
@@ -227,7 +230,7 @@ export class Tracker {
         version: ENVELOPE_VERSION,
         relaunch: { jobId, run: run + 1, overrides: mappedOverrides(detail.overrides) },
         attempt: attempt + 1,
-        reason: `retry ${run} of ${this.config.retryAttempts} after ${outcome}: ${classification.reason}`,
+        reason: `retry ${run} of ${this.config.retryAttempts} after ${outcome}: ${classification.reason}${rule ? ` (rule ${rule})` : ''}`,
       };
       await this.clients.sqs.send(new SendMessageCommand({
         QueueUrl: this.config.dispatchQueueUrl,
@@ -240,7 +243,7 @@ export class Tracker {
     if (action === 'failed' && !record.failedJobSent) {
       await this.clients.sqs.send(new SendMessageCommand({
         QueueUrl: this.config.failedJobsQueueUrl,
-        MessageBody: JSON.stringify(this.failedJobMessage(detail, jobId, run, attempt, classification)),
+        MessageBody: JSON.stringify(this.failedJobMessage(detail, jobId, run, attempt, classification, rule)),
       }));
       await ledger.markStep(key, detail.taskArn, 'failedJobSent');
       acted = true;
@@ -252,6 +255,7 @@ export class Tracker {
         outcome,
         reason: classification.reason,
         ...(classification.exitCode !== undefined ? { exitCode: classification.exitCode } : {}),
+        ...(rule ? { retryRule: rule } : {}),
         run,
         attempt,
         taskArn: detail.taskArn,
@@ -280,7 +284,7 @@ export class Tracker {
    * ledger accepts it once, while the job is still at this run), with the
    * failure beside it.
    */
-  private failedJobMessage(detail: any, jobId: string, run: number, attempt: number, c: Classification): FailedJobMessage {
+  private failedJobMessage(detail: any, jobId: string, run: number, attempt: number, c: Classification, rule?: string): FailedJobMessage {
     return {
       [ENVELOPE_KEY]: {
         version: ENVELOPE_VERSION,
@@ -293,6 +297,7 @@ export class Tracker {
         outcome: c.outcome,
         reason: c.reason,
         ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+        ...(rule ? { retryRule: rule } : {}),
         taskArn: detail.taskArn,
         cluster: detail.clusterArn,
         run,
@@ -338,10 +343,14 @@ export class Tracker {
     }
   }
 
-  /** Stops the dispatcher's tasks that have run longer than the timeout. */
+  /**
+   * Stops the dispatcher's tasks that have run longer than the timeout, and
+   * those that have not reached RUNNING within the start timeout.
+   */
   public async sweep(): Promise<string[]> {
     const timeout = this.config.timeoutSeconds;
-    if (!timeout) return [];
+    const startTimeout = this.config.startTimeoutSeconds;
+    if (!timeout && !startTimeout) return [];
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
@@ -352,20 +361,30 @@ export class Tracker {
       nextToken = page.nextToken;
     } while (nextToken);
     const stopped: string[] = [];
+    const notStarted: string[] = [];
+    const stop = async (taskArn: string, reason: string) => {
+      await this.clients.ecs.send(new StopTaskCommand({ cluster: this.config.cluster, task: taskArn, reason }));
+    };
     for (let i = 0; i < arns.length; i += 100) {
       const { tasks = [] } = await this.clients.ecs.send(new DescribeTasksCommand({ cluster: this.config.cluster, tasks: arns.slice(i, i + 100) }));
       for (const task of tasks) {
-        const since = task.startedAt ?? task.createdAt;
-        if (!since || task.lastStatus === 'STOPPED') continue;
-        if (this.now() - new Date(since).getTime() > timeout * 1000) {
-          await this.clients.ecs.send(new StopTaskCommand({
-            cluster: this.config.cluster, task: task.taskArn, reason: `${TIMEOUT_REASON_PREFIX} ${timeout} s`,
-          }));
-          stopped.push(task.taskArn!);
+        if (!task.taskArn || task.lastStatus === 'STOPPED' || task.lastStatus === 'DEPROVISIONING' || task.lastStatus === 'STOPPING') continue;
+        const created = task.createdAt ? new Date(task.createdAt).getTime() : undefined;
+        // Not RUNNING yet: PROVISIONING, PENDING or ACTIVATING (a task that ran has startedAt).
+        if (startTimeout && !task.startedAt && created !== undefined && this.now() - created > startTimeout * 1000) {
+          await stop(task.taskArn, `${START_TIMEOUT_REASON_PREFIX} ${startTimeout} s (still ${task.lastStatus ?? 'not running'})`);
+          notStarted.push(task.taskArn);
+          continue;
+        }
+        const since = task.startedAt ?? (startTimeout ? undefined : task.createdAt);
+        if (timeout && since && this.now() - new Date(since).getTime() > timeout * 1000) {
+          await stop(task.taskArn, `${TIMEOUT_REASON_PREFIX} ${timeout} s`);
+          stopped.push(task.taskArn);
         }
       }
     }
     if (stopped.length) this.log('WARN', 'stopped tasks past their timeout', { timeoutSeconds: timeout, tasks: stopped });
-    return stopped;
+    if (notStarted.length) this.log('WARN', 'stopped tasks that did not start in time', { startTimeoutSeconds: startTimeout, tasks: notStarted });
+    return [...notStarted, ...stopped];
   }
 }

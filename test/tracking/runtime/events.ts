@@ -4,7 +4,7 @@
  * fields a Fargate task carries).
  */
 import { JobOutcome } from '../../../src/contract/job';
-import type { TrackerConfig } from '../../../src/contract/tracker-config';
+import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../../src/contract/tracker-config';
 
 export const CLUSTER = 'arn:aws:ecs:eu-west-1:111122223333:cluster/jobs';
 export const STARTED_BY = 'hc-0123456789abcdef';
@@ -97,14 +97,14 @@ export function taskStopped(t: StoppedTask = {}) {
 /** A tracker config whose queues live on the fake endpoint at `queueUrl`. */
 export function trackerConfig(queueUrl: (name: string) => string, overrides: Partial<TrackerConfig> = {}): TrackerConfig {
   return {
-    version: 2,
+    version: TRACKER_CONFIG_VERSION,
     startedBy: STARTED_BY,
     cluster: CLUSTER,
     containerName: 'job',
     dispatchQueueUrl: queueUrl('dispatch'),
     failedJobsQueueUrl: queueUrl('failed-jobs'),
     retryAttempts: 2,
-    retryableOutcomes: [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START],
+    retryableOutcomes: [JobOutcome.INTERRUPTED, JobOutcome.FAILED_TO_START, JobOutcome.START_TIMED_OUT],
     eventBusName: 'default',
     ledger: { table: 'jobs', ttlSeconds: 30 * 86400 },
     ...overrides,
