@@ -9,7 +9,8 @@ import {
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
 import { JobStatus, ledgerKey } from '../../contract/ledger';
 import {
-  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX, TIMEOUT_REASON_PREFIX,
+  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX,
+  TIMEOUT_REASON_PREFIX,
   TRACKER_CONFIG_ENV, TRACKING_ENV,
 } from '../../contract/names';
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
