@@ -2,6 +2,7 @@ export { JobField } from './job/job-field';
 export { JobSourceType, JobOutcome } from './contract/job';
 export * from './job/fargate-job';
 export * from './job/job-capacity';
+export * from './job/job-array';
 export * from './network/job-vpc';
 export * from './ledger/job-ledger';
 export { JobStatus } from './contract/ledger';

@@ -69,3 +69,11 @@ export function renderedConfig(stack: Stack, functionPrefix = 'DispatcherFunctio
     .map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join('');
   return JSON.parse(joined);
 }
+
+/** The tracker config a tracker function carries, with each token written as `<{'Ref':'X'}>`. */
+export function renderedTrackerConfig(template: Template, functionPrefix = 'DispatcherTrackerFunction'): any {
+  const fn = resourceNamed(template, 'AWS::Lambda::Function', functionPrefix).props;
+  const joined = fn.Environment.Variables.HC_TRACKER_CONFIG['Fn::Join'][1]
+    .map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join('');
+  return JSON.parse(joined);
+}

@@ -95,6 +95,21 @@ export interface LedgerConfig {
   readonly leaseMarginMs?: number;
 }
 
+/** An array job: each job launches a number of children, each a task of its own, with one completion. */
+export interface ArrayConfig {
+  /** A fixed number of children (2-10,000). */
+  readonly size?: number;
+  /** A `JobField.fromPath()` path to a list in the event: one child per element (1-10,000). */
+  readonly listPath?: string;
+  /**
+   * The first child that ends without success fails the parent: no child
+   * is retried, and children not launched yet are cancelled.
+   */
+  readonly failParent: boolean;
+  /** The bus of the `Array Job Completed` event (the tracker's). */
+  readonly eventBusName: string;
+}
+
 /** A dispatcher that launches one Fargate task per job. */
 export interface FargateJobTargetConfig {
   readonly kind: 'fargateJob';
@@ -109,6 +124,8 @@ export interface FargateJobTargetConfig {
    * rest of a batch stays in the queue.
    */
   readonly maxConcurrentTasks?: number;
+  /** Each job is an array job of children. */
+  readonly array?: ArrayConfig;
 }
 
 /** A dispatcher that starts one workflow execution per job. */

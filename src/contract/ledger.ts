@@ -93,6 +93,25 @@ export interface LedgerRecord {
   readonly retrySent?: boolean;
   readonly failedJobSent?: boolean;
   readonly eventSent?: boolean;
+  /** Array job (parent item): the number of children. */
+  readonly arraySize?: number;
+  /** Array job: children `0 .. arrayLaunched - 1` are launched (or cancelled); the dispatcher launches from here. */
+  readonly arrayLaunched?: number;
+  /** Array job: whether the first child that fails fails the parent. */
+  readonly arrayFailParent?: boolean;
+  /** Array job: children whose final outcome is counted, by index (each once). */
+  readonly childrenDone?: number[];
+  readonly childrenSucceeded?: number;
+  readonly childrenFailed?: number;
+  /** Array job: children never launched because the parent had failed. */
+  readonly childrenCancelled?: number;
+  /** Array job: who publishes the completion event, and whether it is sent. */
+  readonly completionBy?: string;
+  readonly completionSent?: boolean;
+  readonly completedAt?: string;
+  /** A child of an array job (child item): its parent's job id and its index. */
+  readonly arrayJobId?: string;
+  readonly arrayIndex?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly launchedAt?: string;
@@ -102,3 +121,17 @@ export interface LedgerRecord {
 
 /** ECS keeps a client token for up to 24 hours: an open reservation older than this is not replayed. */
 export const TOKEN_REPLAY_WINDOW_MS = 23 * 3600 * 1000;
+
+/** Most children of an array job (as AWS Batch). */
+export const MAX_ARRAY_SIZE = 10_000;
+
+/** The job id of child `index` of array job `parentId`: its ledger key is `ledgerKey(startedBy, arrayChildId(...))`. */
+export function arrayChildId(parentId: string, index: number): string {
+  return `${parentId}[${index}]`;
+}
+
+/** Whether every child of an array job has its final outcome (or was cancelled). */
+export function arrayCompleted(parent: Pick<LedgerRecord, 'arraySize' | 'childrenSucceeded' | 'childrenFailed' | 'childrenCancelled'>): boolean {
+  const size = parent.arraySize;
+  return size !== undefined && (parent.childrenSucceeded ?? 0) + (parent.childrenFailed ?? 0) + (parent.childrenCancelled ?? 0) >= size;
+}

@@ -27,6 +27,8 @@ export interface TrackerConfig {
   readonly startTimeoutSeconds?: number;
   /** Bus of the outcome events. */
   readonly eventBusName: string;
+  /** The dispatcher launches array jobs: children are counted into their parent, which completes once. */
+  readonly arrays?: { readonly failParent: boolean };
   /** The job ledger the outcomes are recorded in (the dispatcher's). */
   readonly ledger: LedgerConfig;
 }

@@ -6,13 +6,14 @@ import {
 import { Construct, IConstruct } from 'constructs';
 import { ClaimCheck, ClaimCheckBinding } from './claim-check';
 import { ComputeRoute, ComputeTarget } from './compute-route';
-import type { FargateJobTargetConfig, RouteDestinationConfig, TargetConfig } from '../contract/dispatch-config';
+import type { ArrayConfig, FargateJobTargetConfig, RouteDestinationConfig, TargetConfig } from '../contract/dispatch-config';
 import { JobSourceType } from '../contract/job';
 import { FIELD_SOURCES, fieldsIn, PAYLOAD_URI_FIELD } from '../contract/job-fields';
 import type { WildcardReason } from '../internal/nag';
 import { secureQueue } from '../internal/secure-queue';
 import type { IFargateJob } from '../job/fargate-job';
 import { listTasksPermission, toStatement } from '../job/grants';
+import { ArrayFailurePolicy, JobArray } from '../job/job-array';
 import { IJobLedger, JobLedger } from '../ledger/job-ledger';
 import { JobTracker } from '../tracking/job-tracker';
 import { JobTracking } from '../tracking/job-tracking';
@@ -55,6 +56,15 @@ export interface FargateJobTargetOptions {
    * @default - a new `JobLedger` (30-day TTL, retained on stack deletion)
    */
   readonly ledger?: IJobLedger;
+
+  /**
+   * Makes every job an array job: `JobArray.ofSize(n)` or
+   * `JobArray.fromList('$.detail.items')` launches that many children,
+   * each exactly once, and publishes one `Array Job Completed` event when
+   * the last finishes. Needs tracking; not available on a route.
+   * @default - one task per job
+   */
+  readonly array?: JobArray;
 }
 
 /** Options of `DispatchTarget.route()`. */
@@ -92,6 +102,8 @@ export interface DispatchTargetBinding {
   readonly functions?: lambda.IFunction[];
   /** The job ledger, for targets that keep one. */
   readonly ledger?: IJobLedger;
+  /** The bus of the `Job Succeeded` / `Job Failed` (and `Array Job Completed`) events, when the target publishes them. */
+  readonly eventBus?: events.IEventBus;
   readonly claimCheckBucket?: s3.IBucket;
   /** Wildcard resources the target granted the dispatcher role, explained for cdk-nag. */
   readonly wildcards: WildcardReason[];
@@ -172,6 +184,10 @@ class FargateJobTarget extends DispatchTarget {
     if (cap !== undefined && !Token.isUnresolved(cap) && (!Number.isInteger(cap) || cap < 1 || cap > 100000)) {
       throw new Error(`maxConcurrentTasks must be a whole number from 1 to 100,000, got ${cap}`);
     }
+    if (options.array && options.tracking && !options.tracking.tracksJobs) {
+      throw new Error('an array job needs tracking (the tracker counts its children and publishes its completion): '
+        + 'remove JobTracking.disabled() or the array option');
+    }
     this.subject = job;
     this.cluster = job.cluster;
   }
@@ -188,9 +204,12 @@ class FargateJobTarget extends DispatchTarget {
     ledger.grantRecordJobs(host.role);
     const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers: [job.taskRole] });
     const tracker = fargate.track(scope, ledger);
+    // An array whose last children are cancelled (FAIL_PARENT) completes in the dispatcher.
+    if (this.options.array && tracker) tracker.eventBus.grantPutEventsTo(host.role);
     return {
       tracker,
       ledger,
+      eventBus: tracker?.eventBus,
       claimCheckBucket: claimCheck?.bucket,
       wildcards: [...fargate.wildcards, ...(claimCheck ? [claimCheck.writerWildcard] : [])],
       config: () => {
@@ -245,7 +264,13 @@ function bindFargateJob(host: DispatchTargetHost, job: IFargateJob, options: Far
     wildcards,
     track: (scope, ledger) => tracking.tracksJobs
       ? new JobTracker(scope, 'Tracker', {
-        ...tracking.options, job, ledger, startedBy: host.startedBy, retryQueue: host.queue, logRetention: host.logRetention,
+        ...tracking.options,
+        job,
+        ledger,
+        startedBy: host.startedBy,
+        retryQueue: host.queue,
+        logRetention: host.logRetention,
+        ...(options.array ? { array: options.array } : {}),
       })
       : undefined,
     config: (tracker) => ({
@@ -264,7 +289,16 @@ function bindFargateJob(host: DispatchTargetHost, job: IFargateJob, options: Far
       },
       ...(tracker ? { tracking: true as const } : {}),
       ...(cap !== undefined ? { maxConcurrentTasks: cap } : {}),
+      ...(options.array && tracker ? { array: arrayConfig(options.array, tracker) } : {}),
     }),
+  };
+}
+
+function arrayConfig(array: JobArray, tracker: JobTracker): ArrayConfig {
+  return {
+    ...(array.size !== undefined ? { size: array.size } : { listPath: array.listPath }),
+    failParent: array.onChildFailure === ArrayFailurePolicy.FAIL_PARENT,
+    eventBusName: tracker.eventBus.eventBusName,
   };
 }
 
@@ -321,6 +355,9 @@ class RouteTarget extends DispatchTarget {
 
   constructor(private readonly options: RouteTargetOptions) {
     super();
+    if (options.array) {
+      throw new Error('DispatchTarget.route() does not launch array jobs: use DispatchTarget.fargateJob(job, { array }) for them');
+    }
     if (!(options.otherwise instanceof ComputeTarget)) {
       throw new Error('DispatchTarget.route() needs `otherwise`: ComputeTarget.lambdaFunction(fn) or ComputeTarget.fargate(job)');
     }
@@ -407,6 +444,7 @@ class RouteTarget extends DispatchTarget {
       outcomeQueue,
       functions,
       ledger,
+      eventBus: bus ?? tracker?.eventBus,
       claimCheckBucket: claimCheck?.bucket,
       wildcards,
       config: () => ({

@@ -1,12 +1,14 @@
 import {
-  Duration, Lazy, aws_cloudwatch as cloudwatch, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3,
+  Duration, Lazy, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3,
   Annotations, aws_sns as sns, aws_sqs as sqs, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DispatchTarget, DispatchTargetBinding, sourceSpecificFields, unresolvableFields } from './dispatch-target';
 import { IJobDispatcher, IJobSource, JobSourceType } from './job-source';
 import { DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from '../contract/dispatch-config';
-import { DISPATCH_CONFIG_ENV, METRIC_NAMESPACE, NAME_PREFIX, warningId } from '../contract/names';
+import {
+  DETAIL_TYPE_ARRAY_COMPLETED, DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, DISPATCH_CONFIG_ENV, EVENT_SOURCE, METRIC_NAMESPACE, NAME_PREFIX, warningId,
+} from '../contract/names';
 import { AlarmFactory } from '../internal/alarms';
 import { constructError, withPath } from '../internal/errors';
 import { HandlerFunction } from '../internal/handler-function';
@@ -244,6 +246,48 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
     }
     this._sources.push(source);
     config.sourceTypes.forEach((t) => this.sourceTypes.add(t));
+  }
+
+  /**
+   * A rule on this dispatcher's `Job Succeeded` events (one per job that
+   * ended with success: tasks, and Lambda runs of a route), on the bus
+   * the tracker publishes to. Give `options.target` or add targets to the
+   * rule; `options.eventPattern` narrows it (e.g. `{ detail: { compute: ['lambda'] } }`).
+   */
+  public onJobSucceeded(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.onOutcomeEvent(id, DETAIL_TYPE_SUCCEEDED, 'onJobSucceeded', options);
+  }
+
+  /** A rule on this dispatcher's `Job Failed` events (one per job that ended without success, after its retries). */
+  public onJobFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.onOutcomeEvent(id, DETAIL_TYPE_FAILED, 'onJobFailed', options);
+  }
+
+  /**
+   * A rule on this dispatcher's `Array Job Completed` events: one per array
+   * job, when its last child has its final outcome (`detail.status`,
+   * `succeeded`, `failed`, `cancelled`, `size`).
+   */
+  public onArrayJobCompleted(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.onOutcomeEvent(id, DETAIL_TYPE_ARRAY_COMPLETED, 'onArrayJobCompleted', options);
+  }
+
+  private onOutcomeEvent(id: string, detailType: string, method: string, options: events.OnEventOptions): events.Rule {
+    const bus = this.binding.eventBus;
+    if (!bus) {
+      throw new Error(`${this.node.path}: ${method}() needs the outcome events of a tracked Fargate job or a route: `
+        + `this dispatcher's target (${this.target.kind}) publishes none${this.target.kind === 'fargateJob' ? ' with JobTracking.disabled()' : ''}`);
+    }
+    const rule = new events.Rule(this, id, {
+      eventBus: bus,
+      description: options.description ?? `${detailType} events of ${this.node.path}`,
+      ...(options.ruleName ? { ruleName: options.ruleName } : {}),
+      ...(options.crossStackScope ? { crossStackScope: options.crossStackScope } : {}),
+      eventPattern: { source: [EVENT_SOURCE], detailType: [detailType], detail: { dispatcher: [this.startedBy] } },
+    });
+    if (options.eventPattern) rule.addEventPattern(options.eventPattern);
+    if (options.target) rule.addTarget(options.target);
+    return rule;
   }
 
   /** Records taken from the queues. */

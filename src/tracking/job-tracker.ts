@@ -13,6 +13,7 @@ import { acknowledgeNag, acknowledgeWildcardResources, XRAY_WILDCARD } from '../
 import { queueWithDeadLetter, secureQueue } from '../internal/secure-queue';
 import { IFargateJob } from '../job/fargate-job';
 import { clusterTasksPermission, listTasksPermission, toStatement } from '../job/grants';
+import { ArrayFailurePolicy, JobArray } from '../job/job-array';
 import { IJobLedger } from '../ledger/job-ledger';
 
 /** Properties of a `JobTracker`. */
@@ -37,6 +38,14 @@ export interface JobTrackerProps extends JobTrackingOptions {
    * @default - no retries: every job that does not succeed goes to the failed-jobs queue
    */
   readonly retryQueue?: sqs.IQueue;
+
+  /**
+   * The dispatcher launches array jobs of this shape: the tracker counts
+   * each child's final outcome into its parent and publishes one
+   * `Array Job Completed` event per array job.
+   * @default - single jobs
+   */
+  readonly array?: JobArray;
 
   /**
    * Retention of the tracker's log group.
@@ -209,6 +218,7 @@ export class JobTracker extends Construct {
       ...(props.timeout ? { timeoutSeconds: props.timeout.toSeconds() } : {}),
       ...(props.startTimeout ? { startTimeoutSeconds: props.startTimeout.toSeconds() } : {}),
       eventBusName: this.eventBus.eventBusName,
+      ...(props.array ? { arrays: { failParent: props.array.onChildFailure === ArrayFailurePolicy.FAIL_PARENT } } : {}),
       ledger: { table: props.ledger.table.tableName, ttlSeconds: props.ledger.timeToLive.toSeconds() },
     };
     return Stack.of(this).toJsonString(config);

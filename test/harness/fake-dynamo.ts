@@ -2,7 +2,7 @@
  * An in-process DynamoDB table engine for the JSON protocol's GetItem,
  * PutItem and UpdateItem, with the expression subset the ledger uses:
  * conditions (`=`, `<>`, `<`, `<=`, `>`, `>=`, AND, OR, NOT, parentheses,
- * attribute_exists, attribute_not_exists) and updates (SET with `+`, `-`,
+ * attribute_exists, attribute_not_exists, contains) and updates (SET with `+`, `-`,
  * if_not_exists and list_append; REMOVE), over top-level attributes.
  * Semantics follow DynamoDB: a comparison with a missing attribute is false,
  * except `<>`, which is true; a failed condition raises
@@ -129,7 +129,8 @@ type Condition =
   | { kind: 'and' | 'or'; left: Condition; right: Condition }
   | { kind: 'not'; inner: Condition }
   | { kind: 'compare'; op: string; left: Operand; right: Operand }
-  | { kind: 'exists' | 'not_exists'; path: Operand };
+  | { kind: 'exists' | 'not_exists'; path: Operand }
+  | { kind: 'contains'; path: Operand; operand: Operand };
 
 class Parser {
   private i = 0;
@@ -176,6 +177,15 @@ class Parser {
       const inner = this.condition();
       this.expect(')');
       return inner;
+    }
+    if (t?.kind === 'word' && t.text === 'contains') {
+      this.next();
+      this.expect('(');
+      const path = this.operand();
+      this.expect(',');
+      const operand = this.operand();
+      this.expect(')');
+      return { kind: 'contains', path, operand };
     }
     if (t?.kind === 'word' && (t.text === 'attribute_exists' || t.text === 'attribute_not_exists')) {
       this.next();
@@ -277,6 +287,15 @@ function evaluate(c: Condition, item: Item, names: Record<string, string>, value
     case 'not': return !evaluate(c.inner, item, names, values);
     case 'exists': return resolve(c.path, item, names, values) !== undefined;
     case 'not_exists': return resolve(c.path, item, names, values) === undefined;
+    case 'contains': {
+      // A string's substring, a set's or a list's element (DynamoDB's contains()).
+      const [a, b] = [resolve(c.path, item, names, values), resolve(c.operand, item, names, values)];
+      if (a?.S !== undefined) return b?.S !== undefined && a.S.includes(b.S);
+      if (a?.L) return a.L.some((x: Value) => JSON.stringify(x) === JSON.stringify(b));
+      if (a?.NS) return b?.N !== undefined && a.NS.includes(b.N);
+      if (a?.SS) return b?.S !== undefined && a.SS.includes(b.S);
+      return false;
+    }
     default: return compare(c.op, resolve(c.left, item, names, values), resolve(c.right, item, names, values));
   }
 }

@@ -1,14 +1,9 @@
 import { Duration, aws_events as events, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DispatchTarget, JobDashboard, JobDispatcher, JobLedger, JobOutcome, JobTracker, JobTracking, RetryAction, RetryRule } from '../../src';
-import { ecsArn, job, propertiesOf, renderedConfig, resourceNamed, stackWithCluster } from '../helpers';
+import { ecsArn, job, propertiesOf, renderedConfig, renderedTrackerConfig, resourceNamed, stackWithCluster } from '../helpers';
 
-function trackerConfig(template: Template) {
-  const fn = resourceNamed(template, 'AWS::Lambda::Function', 'DispatcherTrackerFunction').props;
-  const joined = fn.Environment.Variables.HC_TRACKER_CONFIG['Fn::Join'][1]
-    .map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join('');
-  return JSON.parse(joined);
-}
+const trackerConfig = (template: Template) => renderedTrackerConfig(template);
 
 describe('the tracker a dispatcher creates', () => {
   const { stack, cluster } = stackWithCluster();

@@ -1,4 +1,4 @@
-import { DeferredError, isDispatchError, PermanentError } from './errors';
+import { ContinuationError, DeferredError, isDispatchError, PermanentError } from './errors';
 import type { BatchContext, Launcher } from './launcher';
 import { messageAttribute, normalizeRecord, truncate } from './normalize';
 import { DISPATCH_CONFIG_VERSION, DispatchConfig, QueueConfig } from '../../contract/dispatch-config';
@@ -139,6 +139,9 @@ export class Dispatcher {
       return await this.dispatchRecord(record, receiveCount, context);
     } catch (e) {
       reason = errorText(e);
+      if (e instanceof ContinuationError) {
+        return this.carryOver(record, reason, receiveCount, 0);
+      }
       if (e instanceof DeferredError) {
         if (!lastReceive) {
           return { status: 'deferred', reason };
@@ -192,10 +195,12 @@ export class Dispatcher {
    * receive count starts over — its jobs (already normalized, same ids) in an
    * envelope, or, for a message of an `SqsSource` queue, the message itself
    * with `hc-source-arn` and `hc-message-id` (its body is not stored twice).
+   * An array job that launched part of its children continues at once (no delay).
    * Bounded: a record deferred for more than 24 hours, or too large to
    * carry, is dead-lettered with the reason.
    */
-  private async carryOver(record: SqsRecord, reason: string, receiveCount: number): Promise<RecordOutcome> {
+  private async carryOver(record: SqsRecord, reason: string, receiveCount: number,
+    delaySeconds = CARRY_OVER_DELAY_SECONDS): Promise<RecordOutcome> {
     let sent: { body: string; attributes?: Record<string, { DataType: string; StringValue: string }>; jobs: string[] };
     try {
       const queue = this.queues.get(record.eventSourceARN)!;
@@ -247,7 +252,7 @@ export class Dispatcher {
         QueueUrl: this.config.dispatchQueueUrl,
         MessageBody: sent.body,
         ...(sent.attributes ? { MessageAttributes: sent.attributes } : {}),
-        DelaySeconds: CARRY_OVER_DELAY_SECONDS,
+        DelaySeconds: delaySeconds,
       });
     } catch (e) {
       this.log('ERROR', 'carry-over failed, will retry', { messageId: record.messageId, error: errorText(e) });

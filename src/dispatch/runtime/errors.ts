@@ -22,6 +22,18 @@ export class DeferredError extends Error {
   }
 }
 
+/**
+ * An array job whose children did not all launch within this invocation:
+ * its record is carried over at once (a new message, no delay), and the
+ * next delivery launches from where the ledger's cursor stands.
+ */
+export class ContinuationError extends DeferredError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContinuationError';
+  }
+}
+
 /** Whether an error is one of the dispatcher's own (its message says it all). */
 export function isDispatchError(e: Error): boolean {
   return e instanceof PermanentError || e instanceof RetryableError || e instanceof DeferredError;

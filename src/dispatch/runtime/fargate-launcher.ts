@@ -1,22 +1,40 @@
 import { createHash, randomUUID } from 'crypto';
 import { ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput } from '@aws-sdk/client-ecs';
-import { DeferredError, isDispatchError, PermanentError, RetryableError } from './errors';
-import { PreparedJob, prepareJob, TaskOverrides, withTrackingEnv } from './input-mapping';
+import { ContinuationError, DeferredError, isDispatchError, PermanentError, RetryableError } from './errors';
+import { overridesSize, PreparedJob, prepareJob, TaskOverrides, valueAtPath, withTrackingEnv } from './input-mapping';
 import type { BatchContext, Launcher, LaunchRequest } from './launcher';
-import { DEFAULT_LEASE_MARGIN_MS, FargateJobTargetConfig, JobLaunchConfig } from '../../contract/dispatch-config';
+import { ArrayConfig, DEFAULT_LEASE_MARGIN_MS, FargateJobTargetConfig, JobLaunchConfig, MAX_OVERRIDES_CHARS } from '../../contract/dispatch-config';
 import type { Job } from '../../contract/job';
-import { AttemptCapacity, ledgerKey, LedgerRecord, TOKEN_REPLAY_WINDOW_MS } from '../../contract/ledger';
+import { arrayChildId, AttemptCapacity, JobStatus, ledgerKey, LedgerRecord, MAX_ARRAY_SIZE, TOKEN_REPLAY_WINDOW_MS } from '../../contract/ledger';
 import {
-  ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID, TRACKING_ENV_RESERVE,
+  DETAIL_TYPE_ARRAY_COMPLETED, ENV_ARRAY_ELEMENT, ENV_ARRAY_INDEX, ENV_ARRAY_JOB_ID, ENV_ARRAY_SIZE, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN,
+  EVENT_SOURCE, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID, TRACKING_ENV_RESERVE,
 } from '../../contract/names';
+import { completeArrayIfDone } from '../../internal/runtime/array-completion';
+import type { PutEvent } from '../../internal/runtime/events-put';
 import type { JobLedgerStore } from '../../internal/runtime/ledger';
 import { errorText } from '../../internal/runtime/log';
+import { mapLimit } from '../../internal/runtime/map-limit';
 import type { PutObject } from '../../internal/runtime/signed-request';
 
 const THROTTLE_BACKOFF_BASE_MS = 250;
 const THROTTLE_BACKOFF_MAX_MS = 4_000;
 /** How often a delivery looks again at an attempt another delivery is launching. */
 const LEASE_POLL_MS = 100;
+/** Children of an array job launched per step (the cursor in the parent item moves after each). */
+export const ARRAY_CHUNK = 50;
+/** Children of one array job launched at once (RunTask takes 20 calls/s sustained; the SDK paces the rest). */
+const ARRAY_LAUNCH_CONCURRENCY = 10;
+/** A delivery starts no new step of an array job this close to its deadline: the record continues in a new message. */
+const ARRAY_STEP_MARGIN_MS = 3_000;
+/** Bytes of the overrides kept free for the array entries (besides the element). */
+const ARRAY_ENV_RESERVE = 160;
+
+/** A child of an array job, as its launch records it. */
+interface ArrayChild {
+  readonly arrayJobId: string;
+  readonly arrayIndex: number;
+}
 
 /**
  * The deterministic RunTask client token of attempt `attempt` of a job:
@@ -56,6 +74,8 @@ export interface FargateClients {
   readonly ledger: JobLedgerStore;
   /** Writes claim-check documents; required when the target has a claim check. */
   readonly putObject?: PutObject;
+  /** Publishes the `Array Job Completed` event of an array job whose last children were cancelled; required with arrays. */
+  readonly putEvent?: PutEvent;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -102,6 +122,9 @@ export class FargateLauncher implements Launcher {
     if (target.claimCheck && !clients.putObject) {
       throw new Error('dispatcher config has a claim check but no putObject client was given');
     }
+    if (target.array && !clients.putEvent) {
+      throw new Error('dispatcher config has array jobs but no putEvent client was given');
+    }
   }
 
   /** Counts the tasks this dispatcher started that have not stopped yet. */
@@ -128,6 +151,8 @@ export class FargateLauncher implements Launcher {
   }
 
   public async launch(request: LaunchRequest, context: BatchContext): Promise<string[]> {
+    // A relaunch (a retried or redriven child) is one child: launched as any job.
+    if (this.target.array && !request.overrides) return this.launchArrays(this.target.array, request, context);
     // Resolve every job first so that a permanent error dead-letters the record
     // before any of its jobs launches. A relaunch comes with its overrides.
     const prepared = request.jobs.map((job) => ({
@@ -163,7 +188,7 @@ export class FargateLauncher implements Launcher {
    * only when an item exists does the dispatcher act on it — the failed
    * write returns it, so the common path is two ledger writes around RunTask.
    */
-  private async launchJob(job: Job, prepared: PreparedJob, request: LaunchRequest, context: BatchContext): Promise<JobLaunch> {
+  private async launchJob(job: Job, prepared: PreparedJob, request: LaunchRequest, context: BatchContext, child?: ArrayChild): Promise<JobLaunch> {
     const ledger = this.clients.ledger;
     const key = ledgerKey(this.startedBy, job.id);
     const run = request.run;
@@ -188,6 +213,7 @@ export class FargateLauncher implements Launcher {
         enqueuedAt,
         ...(this.routed ? { compute: 'fargate' as const } : {}),
         ...(request.spilledOver ? { spilledOver: request.spilledOver } : {}),
+        ...(child ?? {}),
       };
       const result = await ledger.reserve(key, record, reservation, untilDeadline(context));
       if (!result.won) {
@@ -296,6 +322,10 @@ export class FargateLauncher implements Launcher {
   /** Whether the ledger says the job needs nothing for `run`. */
   private settled(record: LedgerRecord | undefined, run: number): JobLaunch | undefined {
     if (!record) return undefined;
+    if (record.arraySize !== undefined) {
+      throw new PermanentError(`job ${record.jobId} is an array job in the ledger, and this dispatcher launches single jobs: `
+        + 'a deploy removed the array option while the job was in flight; delete its ledger item to launch it as a single job');
+    }
     if (record.run > run) return 'superseded';
     if (record.run === run && record.attemptState === 'launched') return 'already-launched';
     return undefined;
@@ -306,6 +336,165 @@ export class FargateLauncher implements Launcher {
     const spotFailed = record !== undefined && record.run === run && record.attemptState === 'failed'
       && record.attemptCapacity === 'primary' && /capacity/i.test(record.lastFailure ?? '');
     return this.job.fallbackToOnDemand && this.job.capacityProviderStrategy && spotFailed ? 'on-demand' : 'primary';
+  }
+
+  /**
+   * Launches the children of every array job of a record. All are resolved
+   * first (a list that is missing, empty, too long, or has an element too
+   * large for the overrides dead-letters the record before any child
+   * launches). Resolves to the children launched by this delivery.
+   */
+  private async launchArrays(array: ArrayConfig, request: LaunchRequest, context: BatchContext): Promise<string[]> {
+    const arrays = request.jobs.map((job) => this.prepareArray(array, job));
+    const launched: string[] = [];
+    for (const a of arrays) launched.push(...await this.launchArray(array, a, request, context));
+    return launched;
+  }
+
+  /** An array job's children: their number, elements (from a list) and the overrides they share. */
+  private prepareArray(array: ArrayConfig, job: Job): { job: Job; size: number; elements?: string[]; base: PreparedJob } {
+    let size = array.size ?? 0;
+    let elements: string[] | undefined;
+    if (array.listPath !== undefined) {
+      const list = valueAtPath(array.listPath, job);
+      if (!Array.isArray(list)) {
+        throw new PermanentError(`array job ${job.id}: '${array.listPath}' is not a list in the ${job.source} event (got ${list === null ? 'null' : typeof list})`);
+      }
+      if (list.length === 0 || list.length > MAX_ARRAY_SIZE) {
+        throw new PermanentError(`array job ${job.id}: the list at '${array.listPath}' has ${list.length} elements; an array job takes 1 to ${MAX_ARRAY_SIZE}`);
+      }
+      elements = list.map((e) => (typeof e === 'string' ? e : JSON.stringify(e) ?? 'null'));
+      size = list.length;
+    }
+    const longest = elements ? Math.max(...elements.map((e) => Buffer.byteLength(e, 'utf8'))) : 0;
+    const tracking = this.target.tracking ? TRACKING_ENV_RESERVE : 0;
+    const reserve = tracking + ARRAY_ENV_RESERVE + (elements ? longest + 40 : 0);
+    const widest = elements ? elements.findIndex((e) => Buffer.byteLength(e, 'utf8') === longest) : -1;
+    const tooLarge = (chars: number) => new PermanentError(`array job ${job.id}: element ${widest} of '${array.listPath}' is ${longest} bytes, `
+      + `and a child's overrides with it would be at least ${chars} characters, over RunTask's ${MAX_OVERRIDES_CHARS}: list keys or ids, and let each child read its data`);
+    if (reserve > MAX_OVERRIDES_CHARS) throw tooLarge(reserve);
+    const base = prepareJob(this.job, job, this.target.claimCheck, reserve);
+    const prepared = { job, size, ...(elements ? { elements } : {}), base };
+    if (elements) {
+      const chars = overridesSize(this.childOverrides(prepared, widest)) + tracking;
+      if (chars > MAX_OVERRIDES_CHARS) throw tooLarge(chars);
+    }
+    return prepared;
+  }
+
+  /** The overrides of child `index`: the job's own, plus its array entries. */
+  private childOverrides(a: { job: Job; size: number; elements?: string[]; base: PreparedJob }, index: number): TaskOverrides {
+    return withTrackingEnv(a.base.overrides, this.job.containerName, {
+      [ENV_ARRAY_JOB_ID]: a.job.id,
+      [ENV_ARRAY_INDEX]: String(index),
+      [ENV_ARRAY_SIZE]: String(a.size),
+      ...(a.elements ? { [ENV_ARRAY_ELEMENT]: a.elements[index] } : {}),
+    });
+  }
+
+  /**
+   * Launches an array job's children from the cursor in its parent item,
+   * a step of `ARRAY_CHUNK` at a time, each child exactly once through its
+   * own ledger item. After each step the cursor moves past the children
+   * launched; near the deadline the record continues in a new message. A
+   * parent failed under `failParent` has its unlaunched children cancelled.
+   */
+  private async launchArray(array: ArrayConfig, a: { job: Job; size: number; elements?: string[]; base: PreparedJob },
+    request: LaunchRequest, context: BatchContext): Promise<string[]> {
+    const ledger = this.clients.ledger;
+    const job = a.job;
+    const key = ledgerKey(this.startedBy, job.id);
+    let parent = await ledger.beginArray(key, {
+      jobId: job.id, dispatcher: this.startedBy, size: a.size, failParent: array.failParent, enqueuedAt: request.enqueuedAt,
+    }, untilDeadline(context));
+    if (!parent) {
+      throw new PermanentError(`job ${job.id} is in the ledger as a single job, and this dispatcher launches array jobs: `
+        + 'a deploy added the array option while the job was in flight; delete its ledger item to launch it as an array job');
+    }
+    const size = parent.arraySize!;
+    if (size > a.size) {
+      throw new PermanentError(`array job ${job.id} was started with ${size} children and its event now gives ${a.size}: `
+        + 'a deploy changed the array option while the job was in flight');
+    }
+    if (a.base.claimCheck && (parent.arrayLaunched ?? 0) < size) {
+      await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${a.base.claimCheck.key}`, a.base.claimCheck.body);
+    }
+    const launched: string[] = [];
+    let cursor = parent.arrayLaunched ?? 0;
+    for (let step = 0; cursor < size; step++) {
+      if (parent.arrayFailParent && parent.status === JobStatus.FAILED) {
+        await this.cancelRest(key, parent, cursor, size, context);
+        break;
+      }
+      // Every delivery makes progress: the deadline is checked from the second step on.
+      if (step > 0 && Date.now() > context.deadline - ARRAY_STEP_MARGIN_MS) {
+        throw new ContinuationError(`array job ${job.id}: ${cursor} of ${size} children launched, the rest continue in a new message`);
+      }
+      const indices = Array.from({ length: Math.min(size, cursor + ARRAY_CHUNK) - cursor }, (_, i) => cursor + i);
+      const results = await mapLimit(indices, ARRAY_LAUNCH_CONCURRENCY, async (index) => {
+        const child: Job = { ...job, id: arrayChildId(job.id, index) };
+        try {
+          return await this.launchJob(child, { overrides: this.childOverrides(a, index) }, { ...request, run: 1, attempt: 1 }, context,
+            { arrayJobId: job.id, arrayIndex: index });
+        } catch (e) {
+          return e instanceof Error ? e : new Error(String(e));
+        }
+      });
+      let done = 0;
+      while (done < results.length && !(results[done] instanceof Error) && results[done] !== 'deferred') done++;
+      results.forEach((result, i) => {
+        if (result === 'launched') launched.push(arrayChildId(job.id, indices[i]));
+      });
+      if (done > 0) {
+        const moved = await this.moveCursor(key, cursor, cursor + done, context);
+        parent = moved ?? parent;
+        cursor = Math.max(cursor + done, parent.arrayLaunched ?? 0);
+      }
+      if (done < results.length) {
+        const stuck = results[done];
+        const why = `array job ${job.id}: child ${indices[done]}: `;
+        if (stuck === 'deferred') {
+          throw new DeferredError(`${why}maxConcurrentTasks (${this.target.maxConcurrentTasks}) reached: ${cursor} of ${size} children launched`);
+        }
+        if (stuck instanceof PermanentError) throw new PermanentError(`${why}${stuck.message}`);
+        throw new RetryableError(`${why}${errorText(stuck, isDispatchError)}`);
+      }
+    }
+    // A delivery that cancelled children and ended before publishing the completion publishes it now.
+    if ((parent.childrenCancelled ?? 0) > 0) await this.completeArray(key, parent, context);
+    context.log('INFO', 'array job launched', { jobId: job.id, size, launchedNow: launched.length, cursor });
+    return launched;
+  }
+
+  /** Moves the parent's cursor to `to` (from wherever another delivery left it); resolves to the parent item. */
+  private async moveCursor(key: string, from: number, to: number, context: BatchContext): Promise<LedgerRecord | undefined> {
+    let at = from;
+    for (let i = 0; i < 10; i++) {
+      const moved = await this.clients.ledger.advanceArray(key, at, to, untilDeadline(context));
+      if (moved.won) return moved.item;
+      const current = moved.current?.arrayLaunched;
+      if (current === undefined || current >= to) return moved.current;
+      at = current;
+    }
+    throw new RetryableError('the array job\'s cursor kept moving under concurrent deliveries');
+  }
+
+  /** A failed parent (`failParent`): its children from `from` on are never launched, and count as cancelled. */
+  private async cancelRest(key: string, parent: LedgerRecord, from: number, size: number, context: BatchContext): Promise<void> {
+    const cancelled = await this.clients.ledger.cancelChildren(key, from, size, untilDeadline(context));
+    if (!cancelled.won && (cancelled.current?.arrayLaunched ?? 0) < size) {
+      // Another delivery launched more children meanwhile: the next delivery looks again.
+      throw new RetryableError(`array job ${parent.jobId}: its cursor moved while cancelling its children`);
+    }
+    if (cancelled.won) context.log('WARN', 'array job failed: children not launched are cancelled', { jobId: parent.jobId, cancelled: size - from });
+    await this.completeArray(key, cancelled.won ? cancelled.item : cancelled.current, context);
+  }
+
+  /** Publishes the completion of an array job whose last children were cancelled (the tracker publishes the others). */
+  private async completeArray(key: string, parent: LedgerRecord | undefined, context: BatchContext): Promise<void> {
+    const bus = this.target.array!.eventBusName;
+    await completeArrayIfDone(this.clients.ledger, key, parent, `dispatcher:${parent?.jobId}`,
+      (detail) => this.clients.putEvent!(bus, EVENT_SOURCE, DETAIL_TYPE_ARRAY_COMPLETED, detail), context.log);
   }
 
   /** The exact RunTask input for attempt `attempt` of `job`. */

@@ -62,6 +62,12 @@ function resolveField(field: string, job: Job, context: ResolveContext): string 
 }
 
 function resolvePath(path: string, job: Job): string {
+  const node = valueAtPath(path, job);
+  return typeof node === 'string' ? node : JSON.stringify(node);
+}
+
+/** The value at a `JobField.fromPath()` path of the job's event; `PermanentError` when it is not there. */
+export function valueAtPath(path: string, job: Job): unknown {
   let steps: Array<string | number>;
   try {
     steps = parseJobPath(path);
@@ -76,7 +82,7 @@ function resolvePath(path: string, job: Job): string {
     }
     node = node[step];
   }
-  return typeof node === 'string' ? node : JSON.stringify(node);
+  return node;
 }
 
 /**

@@ -232,6 +232,7 @@ export class RouteLauncher implements Launcher {
       attempt: hc.attempt,
       taskArn: invocationId,
       compute: 'lambda',
+      dispatcher: this.startedBy,
       ...(destination ? { functionArn: destination.functionArn } : {}),
     });
     await this.clients.ledger.markStep(key, invocationId, 'eventSent');

@@ -27,6 +27,26 @@ export interface Reservation {
   readonly spilledOver?: string;
   /** SHA-256 of what a Lambda run was sent (its invocation record must carry the same). */
   readonly payloadHash?: string;
+  /** A child of an array job: its parent's job id and its index. */
+  readonly arrayJobId?: string;
+  readonly arrayIndex?: number;
+}
+
+/** An array job's parent, as its first delivery creates it. */
+export interface ArrayParent {
+  readonly jobId: string;
+  readonly dispatcher: string;
+  readonly size: number;
+  readonly failParent: boolean;
+  readonly enqueuedAt?: number;
+}
+
+/** What counting a child's final outcome into its parent found. */
+export interface ChildCount {
+  /** False when the child was counted before (a repeated or late stop event). */
+  readonly counted: boolean;
+  /** The parent item after the count (or as it was, when not counted); undefined when there is none. */
+  readonly parent?: LedgerRecord;
 }
 
 /** The outcome of a run on a Lambda worker (from its invocation record). */
@@ -117,6 +137,7 @@ export class JobLedgerStore {
         ...(next.compute ? { compute: next.compute } : {}),
         ...(next.spilledOver ? { spilledOver: next.spilledOver.slice(0, 1000) } : {}),
         ...(next.payloadHash ? { payloadHash: next.payloadHash } : {}),
+        ...(next.arrayJobId !== undefined ? { arrayJobId: next.arrayJobId, arrayIndex: next.arrayIndex } : {}),
       },
       setIfMissing: {
         createdAt: new Date(now).toISOString(),
@@ -267,6 +288,107 @@ export class JobLedgerStore {
     return { kind: 'stale', record };
   }
 
+  /**
+   * The parent item of an array job: created by its first delivery (whose
+   * size holds for every later one), refreshed by the others. Resolves to
+   * the item; undefined when the job's item exists but is not an array job.
+   */
+  public async beginArray(key: string, parent: ArrayParent, abortSignal?: AbortSignal): Promise<LedgerRecord | undefined> {
+    const now = this.now();
+    const result = await this.update(key, {
+      set: { updatedAt: new Date(now).toISOString(), [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds },
+      setIfMissing: {
+        jobId: parent.jobId,
+        dispatcher: parent.dispatcher,
+        arraySize: parent.size,
+        arrayLaunched: 0,
+        arrayFailParent: parent.failParent,
+        childrenDone: [],
+        childrenSucceeded: 0,
+        childrenFailed: 0,
+        childrenCancelled: 0,
+        status: JobStatus.LAUNCHING,
+        tasks: [],
+        createdAt: new Date(now).toISOString(),
+        ...(parent.enqueuedAt !== undefined ? { enqueuedAt: parent.enqueuedAt } : {}),
+      },
+      condition: { expression: `attribute_not_exists(#${LEDGER_KEY}) OR attribute_exists(#arraySize)`, values: {} },
+      returnNew: true,
+    }, abortSignal);
+    return result.won ? result.item : undefined;
+  }
+
+  /**
+   * Moves an array job's launch cursor from `from` to `to` (children before
+   * it are launched). When another delivery moved it first, resolves to the
+   * item as it is.
+   */
+  public async advanceArray(key: string, from: number, to: number, abortSignal?: AbortSignal): Promise<UpdateResult> {
+    return this.update(key, {
+      set: { arrayLaunched: to, updatedAt: new Date(this.now()).toISOString() },
+      condition: { expression: '#arrayLaunched = :from', values: { from } },
+      returnOld: true,
+      returnNew: true,
+    }, abortSignal);
+  }
+
+  /** Cancels the children of a failed array job that are not launched yet (from `from` on). */
+  public async cancelChildren(key: string, from: number, size: number, abortSignal?: AbortSignal): Promise<UpdateResult> {
+    return this.update(key, {
+      set: { arrayLaunched: size, updatedAt: new Date(this.now()).toISOString() },
+      add: { childrenCancelled: size - from },
+      condition: { expression: '#arrayLaunched = :from AND #status = :failed', values: { from, failed: JobStatus.FAILED } },
+      returnOld: true,
+      returnNew: true,
+    }, abortSignal);
+  }
+
+  /**
+   * Counts child `index`'s final outcome into its parent, once per child
+   * (its index joins `childrenDone` in the same write). A failure under
+   * `failParent` fails the parent.
+   */
+  public async countChild(key: string, index: number, succeeded: boolean, failParent: boolean): Promise<ChildCount> {
+    const now = this.now();
+    const result = await this.update(key, {
+      set: {
+        updatedAt: new Date(now).toISOString(),
+        [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
+        ...(!succeeded && failParent ? { status: JobStatus.FAILED } : {}),
+      },
+      append: { childrenDone: [index] },
+      add: { [succeeded ? 'childrenSucceeded' : 'childrenFailed']: 1 },
+      condition: { expression: 'attribute_exists(#arraySize) AND NOT contains(#childrenDone, :index)', values: { index } },
+      returnOld: true,
+      returnNew: true,
+    });
+    return result.won ? { counted: true, parent: result.item } : { counted: false, parent: result.current };
+  }
+
+  /**
+   * Claims the completion event of an array job whose children are all
+   * done: one claimant (`by`) publishes it; a claimant whose call is
+   * redelivered claims again and publishes again only if it was not sent.
+   */
+  public async claimCompletion(key: string, by: string, status: JobStatus): Promise<boolean> {
+    const now = this.now();
+    return this.updated(key, {
+      set: { completionBy: by, status, completedAt: new Date(now).toISOString(), updatedAt: new Date(now).toISOString() },
+      condition: {
+        expression: '(attribute_not_exists(#completionBy) OR #completionBy = :by) AND (attribute_not_exists(#completionSent) OR #completionSent <> :sent)',
+        values: { by, sent: true },
+      },
+    });
+  }
+
+  /** Records that the completion event of an array job is published. */
+  public async markCompletionSent(key: string, by: string): Promise<void> {
+    await this.updated(key, {
+      set: { completionSent: true, updatedAt: new Date(this.now()).toISOString() },
+      condition: { expression: '#completionBy = :by', values: { by } },
+    });
+  }
+
   /** Marks a tracker step done for the outcome of `taskArn`. */
   public async markStep(key: string, taskArn: string, step: 'retrySent' | 'failedJobSent' | 'eventSent'): Promise<void> {
     await this.updated(key, {
@@ -288,6 +410,8 @@ export class JobLedgerStore {
     set: Record<string, unknown>;
     setIfMissing?: Record<string, unknown>;
     append?: Record<string, unknown[]>;
+    /** Counters incremented (from 0 when missing). */
+    add?: Record<string, number>;
     remove?: string[];
     condition: { expression: string; values: Record<string, unknown> };
     returnOld?: boolean;
@@ -312,6 +436,11 @@ export class JobLedgerStore {
       values[`:app_${k}`] = marshall(v);
       values[':emptyList'] = marshall([]);
       parts.push(`${name(k)} = list_append(if_not_exists(${name(k)}, :emptyList), :app_${k})`);
+    }
+    for (const [k, v] of Object.entries(u.add ?? {})) {
+      values[`:add_${k}`] = marshall(v);
+      values[':zero'] = marshall(0);
+      parts.push(`${name(k)} = if_not_exists(${name(k)}, :zero) + :add_${k}`);
     }
     for (const n of u.condition.expression.match(/#[A-Za-z]+/g) ?? []) name(n.slice(1));
     for (const [k, v] of Object.entries(u.condition.values)) values[`:${k}`] = marshall(v);

@@ -9,11 +9,12 @@ import {
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
 import { JobStatus, ledgerKey } from '../../contract/ledger';
 import {
-  DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX,
+  DETAIL_TYPE_ARRAY_COMPLETED, DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ARRAY_INDEX, ENV_ARRAY_JOB_ID, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX,
   TIMEOUT_REASON_PREFIX,
   TRACKER_CONFIG_ENV, TRACKING_ENV,
 } from '../../contract/names';
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
+import { completeArrayIfDone } from '../../internal/runtime/array-completion';
 import { parseHandlerConfig } from '../../internal/runtime/config';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import type { JobLedgerStore } from '../../internal/runtime/ledger';
@@ -106,6 +107,21 @@ export function trackingEntries(overrides: any, containerName: string): Record<s
   return entries;
 }
 
+/** An array job's child, as its task's overrides say. */
+export interface ArrayChildEntries {
+  readonly arrayJobId: string;
+  readonly index: number;
+}
+
+/** The array entries of the job's container (undefined: not a child of an array job). */
+export function arrayChildOf(overrides: any, containerName: string): ArrayChildEntries | undefined {
+  const container = (overrides?.containerOverrides ?? []).find((c: any) => c?.name === containerName);
+  const env = new Map<string, string>((container?.environment ?? []).map((e: any) => [e?.name, e?.value]));
+  const arrayJobId = env.get(ENV_ARRAY_JOB_ID);
+  const index = Number(env.get(ENV_ARRAY_INDEX));
+  return arrayJobId && Number.isInteger(index) && index >= 0 ? { arrayJobId, index } : undefined;
+}
+
 /** The overrides without the tracking entries (the dispatcher sets fresh ones). */
 function mappedOverrides(overrides: any): { containerOverrides: any[] } {
   return {
@@ -193,7 +209,9 @@ export class Tracker {
     const run = Number(entries[ENV_RUN] ?? '1') || 1;
     const attempt = Number(entries[ENV_ATTEMPT] ?? '1') || 1;
     const fresh = classify(detail, this.config.containerName);
-    const decision = retryDecision(this.config, fresh, reasonsOf(detail, this.config.containerName, fresh), run);
+    const child = this.config.arrays ? arrayChildOf(detail.overrides, this.config.containerName) : undefined;
+    // A child of an array job that fails its parent is never retried.
+    const decision = child && this.config.arrays?.failParent ? { retry: false } : retryDecision(this.config, fresh, reasonsOf(detail, this.config.containerName, fresh), run);
     const retry = decision.retry;
     const key = ledgerKey(this.config.startedBy, jobId);
     const recording = await this.clients.ledger.recordOutcome(key, {
@@ -265,6 +283,8 @@ export class Tracker {
         ...(detail.startedAt ? { startedAt: detail.startedAt } : {}),
         ...(detail.stoppedAt ? { stoppedAt: detail.stoppedAt } : {}),
         compute: 'fargate',
+        dispatcher: this.config.startedBy,
+        ...(child ? { arrayJobId: child.arrayJobId, arrayIndex: child.index } : {}),
         // A routed job whose Lambda run could not finish: this task is its spillover.
         ...(record.spilledOver ? { spilledOver: true, spilledOverReason: record.spilledOver } : {}),
       });
@@ -272,12 +292,32 @@ export class Tracker {
       acted = true;
       if (action === 'succeeded') this.log('INFO', 'job succeeded', base);
     }
+    // A child's final outcome counts into its parent (once per child), which completes once.
+    if (child && action !== 'retried' && await this.countChild(child, action === 'succeeded', detail.taskArn)) acted = true;
     if (!acted) {
       this.log('INFO', 'stop event already handled', base);
       return { jobId, run, attempt, classification, action, repeated: true };
     }
     if (recording.kind === 'recorded') this.emit(detail, entries, classification, action);
     return { jobId, run, attempt, classification, action, repeated: recording.kind === 'duplicate' };
+  }
+
+  /**
+   * Counts a child's final outcome into its array job and publishes the
+   * completion when it was the last: resolves true when it did either.
+   * Repeated (a redelivered stop event, a redriven child that ran again):
+   * nothing is counted twice, and the completion goes out once.
+   */
+  private async countChild(child: ArrayChildEntries, succeeded: boolean, taskArn: string): Promise<boolean> {
+    const key = ledgerKey(this.config.startedBy, child.arrayJobId);
+    const count = await this.clients.ledger.countChild(key, child.index, succeeded, this.config.arrays?.failParent ?? false);
+    if (!count.parent) {
+      this.log('WARN', 'array job not in the ledger: child not counted', { arrayJobId: child.arrayJobId, index: child.index });
+      return false;
+    }
+    const published = await completeArrayIfDone(this.clients.ledger, key, count.parent, taskArn,
+      (detail) => this.publish(DETAIL_TYPE_ARRAY_COMPLETED, { ...detail }), this.log);
+    return count.counted || published;
   }
 
   /**

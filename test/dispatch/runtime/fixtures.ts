@@ -1,5 +1,5 @@
 import {
-  ClaimCheckConfig, DispatchConfig, FargateJobTargetConfig, JobLaunchConfig, RouteTargetConfig,
+  ArrayConfig, ClaimCheckConfig, DispatchConfig, FargateJobTargetConfig, JobLaunchConfig, RouteTargetConfig,
 } from '../../../src/contract/dispatch-config';
 import { Dispatcher, DispatcherClients } from '../../../src/dispatch/runtime/dispatcher';
 import { FargateClients, FargateLauncher } from '../../../src/dispatch/runtime/fargate-launcher';
@@ -22,6 +22,8 @@ export type TestConfig = Partial<Omit<DispatchConfig, 'target'>> & {
   readonly claimCheck?: ClaimCheckConfig;
   readonly tracking?: boolean;
   readonly maxConcurrentTasks?: number;
+  /** Each job is an array job. */
+  readonly array?: ArrayConfig;
   /** Start executions of this state machine instead of launching the job. */
   readonly stateMachineArn?: string;
   /** Route per job (the Fargate job above is the route's `fargate` destination and spillover target). */
@@ -33,7 +35,7 @@ export const WORKER_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:small-
 
 /** A Fargate dispatcher config (or a workflow one, with `stateMachineArn`) as the construct renders it. */
 export function config(overrides: TestConfig = {}, job: Partial<JobLaunchConfig> = {}): DispatchConfig {
-  const { claimCheck, tracking, maxConcurrentTasks, stateMachineArn, route, ...bookkeeping } = overrides;
+  const { claimCheck, tracking, maxConcurrentTasks, stateMachineArn, route, array, ...bookkeeping } = overrides;
   const fargate: FargateJobTargetConfig = {
     kind: 'fargateJob',
     job: {
@@ -50,6 +52,7 @@ export function config(overrides: TestConfig = {}, job: Partial<JobLaunchConfig>
     ...(claimCheck ? { claimCheck } : {}),
     ...(tracking ? { tracking } : {}),
     ...(maxConcurrentTasks !== undefined ? { maxConcurrentTasks } : {}),
+    ...(array ? { array } : {}),
   };
   return {
     version: 3,

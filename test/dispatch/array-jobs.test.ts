@@ -1,0 +1,161 @@
+import { ArrayConfig } from '../../src/contract/dispatch-config';
+import { seededRandom } from '../harness/fake-aws';
+import { Rig, RigOptions } from '../harness/rig';
+import { shippedTracker, ShippedTracker, Stop } from '../harness/shipped-tracker';
+import { eventBridgeEvent, s3Record } from './runtime/fixtures';
+
+/**
+ * Array jobs end to end through the shipped dispatcher and tracker bundles
+ * against the fakes: one event, N children launched exactly once, one
+ * `Array Job Completed` event whatever the stop events do.
+ */
+let r: Rig;
+afterEach(() => r?.close());
+
+const BUS = 'default';
+const SUCCESS: Stop = { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', exitCode: 0 };
+const EXIT1: Stop = { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', exitCode: 1 };
+const PULL: Stop = { stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)' };
+
+async function start(array: Partial<ArrayConfig>, options: RigOptions = {}): Promise<ShippedTracker> {
+  r = await Rig.start({
+    bundle: true,
+    ...options,
+    config: { tracking: true, array: { failParent: false, eventBusName: BUS, ...array }, ...options.config },
+    queue: { msPerSecond: 5, ...options.queue },
+  });
+  return shippedTracker(r, { arrays: { failParent: array.failParent ?? false } });
+}
+
+const envOf = (task: any): Record<string, string> => Object.fromEntries(task.overrides.containerOverrides[0].environment.map((e: any) => [e.name, e.value]));
+const completions = () => r.fake.events.filter((e) => e.DetailType === 'Array Job Completed');
+const running = () => r.fake.tasks.filter((t) => !t.stopped);
+const parentItem = () => r.fake.dynamo.items('jobs').find((i) => i.arraySize)!;
+const s3Event = (key: string) => JSON.stringify({ Records: [s3Record(key)] });
+
+test('25 children: each launched once with its index, a duplicate delivery launches none; duplicated and reordered stop events give one completion', async () => {
+  const tracker = await start({ size: 25 });
+  r.queue.send(s3Event('in/batch.csv'));
+  r.queue.send(s3Event('in/batch.csv'));
+  await r.queue.drain(r.handler);
+  expect(r.fake.tasks).toHaveLength(25);
+  const parent = envOf(r.fake.tasks[0]).HC_ARRAY_JOB_ID;
+  expect(r.fake.tasks.map((t) => envOf(t).HC_ARRAY_INDEX).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+  expect(r.fake.tasks.map((t) => [t.jobId, envOf(t).HC_JOB_ID, envOf(t).HC_ARRAY_SIZE, envOf(t).KEY])).toEqual(
+    r.fake.tasks.map((t) => [`${parent}[${envOf(t).HC_ARRAY_INDEX}]`, `${parent}[${envOf(t).HC_ARRAY_INDEX}]`, '25', 'in/batch.csv']));
+  expect(r.fake.stats.replayed).toBe(0);
+
+  // Stop events out of order, every third one twice, some redelivered after the completion.
+  const random = seededRandom(7);
+  const events = r.fake.tasks.map((t) => r.fake.stopEvent(t.taskArn, SUCCESS)).sort(() => random() - 0.5);
+  for (const [i, event] of events.entries()) {
+    await tracker.deliver(event);
+    if (i % 3 === 0) await tracker.deliver(event);
+  }
+  await tracker.deliver(events[0]);
+  expect(completions()).toHaveLength(1);
+  expect(completions()[0].Detail).toEqual(expect.objectContaining({
+    arrayJobId: parent, dispatcher: r.config.startedBy, status: 'SUCCEEDED', size: 25, succeeded: 25, failed: 0, cancelled: 0,
+  }));
+  expect(parentItem()).toMatchObject({ status: { S: 'SUCCEEDED' }, childrenSucceeded: { N: '25' }, completionSent: { BOOL: true } });
+  // Each child's own outcome is published too, naming its parent.
+  const succeeded = r.fake.events.filter((e) => e.DetailType === 'Job Succeeded');
+  expect(succeeded).toHaveLength(25);
+  expect(new Set(succeeded.map((e) => e.Detail.arrayIndex)).size).toBe(25);
+  expect(succeeded.every((e) => e.Detail.arrayJobId === parent && e.Detail.dispatcher === r.config.startedBy)).toBe(true);
+});
+
+test('a child that keeps failing is retried with its own index, ends in the failed-jobs queue, and the parent completes FAILED', async () => {
+  const tracker = await start({ size: 5 });
+  r.queue.send(s3Event('in/five.csv'));
+  await r.queue.drain(r.handler);
+  const child = (i: number) => running().find((t) => envOf(t).HC_ARRAY_INDEX === String(i))!;
+  for (let run = 1; run <= 3; run++) {
+    const task = child(3);
+    expect(envOf(task)).toMatchObject({ HC_ARRAY_INDEX: '3', HC_ARRAY_SIZE: '5', HC_RUN: String(run) });
+    await tracker.stop(task.taskArn, PULL);
+    await r.queue.drain(r.handler);
+  }
+  expect(child(3)).toBeUndefined();
+  expect(completions()).toEqual([]);
+  for (const i of [0, 1, 2, 4]) await tracker.stop(child(i).taskArn, SUCCESS);
+  expect(r.fake.tasks).toHaveLength(7);
+  const failed = r.fake.messages.filter((m) => m.queueUrl === r.fake.queueUrl('failed-jobs')).map((m) => JSON.parse(m.body).failure);
+  expect(failed).toEqual([expect.objectContaining({ outcome: 'FAILED_TO_START', run: 3 })]);
+  expect(failed[0].jobId).toMatch(/\[3\]$/);
+  expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'FAILED', size: 5, succeeded: 4, failed: 1, cancelled: 0 })]);
+});
+
+test('FAIL_PARENT: the first failure fails the parent, is not retried, and the children not launched yet are cancelled', async () => {
+  const tracker = await start({ size: 12, failParent: true }, { config: { maxConcurrentTasks: 4 } });
+  r.queue.send(s3Event('in/twelve.csv'), { messageId: 'm' });
+  await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+  expect(running()).toHaveLength(4);
+  await tracker.stop(running()[0].taskArn, EXIT1);
+  await tracker.stop(running()[0].taskArn, SUCCESS);
+  // The next delivery finds the parent failed: nothing more launches.
+  await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+  expect(r.fake.tasks).toHaveLength(4);
+  expect(parentItem()).toMatchObject({ status: { S: 'FAILED' }, arrayLaunched: { N: '12' }, childrenCancelled: { N: '8' } });
+  expect(completions()).toEqual([]);
+  for (const t of running()) await tracker.stop(t.taskArn, SUCCESS);
+  expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'FAILED', size: 12, succeeded: 3, failed: 1, cancelled: 8 })]);
+  // No retry was enqueued for the failed child.
+  expect(r.fake.messages.filter((m) => m.queueUrl === r.config.dispatchQueueUrl && m.body.includes('"relaunch"'))).toEqual([]);
+});
+
+test('FAIL_PARENT: when the running children stop before the cancellation, the dispatcher publishes the completion', async () => {
+  const tracker = await start({ size: 6, failParent: true }, { config: { maxConcurrentTasks: 2 } });
+  r.queue.send(s3Event('in/six.csv'), { messageId: 'm' });
+  await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+  const [a, b] = running();
+  await tracker.stop(a.taskArn, EXIT1);
+  await tracker.stop(b.taskArn, SUCCESS);
+  expect(completions()).toEqual([]);
+  await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+  expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'FAILED', succeeded: 1, failed: 1, cancelled: 4 })]);
+  await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+  expect(completions()).toHaveLength(1);
+  expect(r.fake.tasks).toHaveLength(2);
+});
+
+test('130 children with a short invocation: each delivery launches a step or more, the rest continue at once in a new message; each child once', async () => {
+  await start({ size: 130 }, { deadlineMs: 1_000 });
+  r.queue.send(s3Event('in/many.csv'));
+  await r.queue.drain(r.handler);
+  expect(r.fake.tasks).toHaveLength(130);
+  expect(new Set(r.fake.tasks.map((t) => t.jobId)).size).toBe(130);
+  const continuations = r.fake.messages.filter((m) => m.queueUrl === r.config.dispatchQueueUrl);
+  expect(continuations.length).toBeGreaterThanOrEqual(2);
+  expect(continuations.every((m) => m.delaySeconds === 0 && JSON.parse(m.body).hc.reason.startsWith('array job '))).toBe(true);
+  expect(r.deadLetters).toEqual([]);
+  expect(parentItem().arrayLaunched).toEqual({ N: '130' });
+});
+
+describe('one child per element of a list in the event', () => {
+  const ordered = (files: unknown) => JSON.stringify(eventBridgeEvent('evt-1', { files }));
+
+  test('each child gets its element; strings as they are, other values as JSON', async () => {
+    await start({ listPath: '$.detail.files' }, { job: { environment: { SOURCE: '{{hc:eventbridge.source}}' } } });
+    r.queue.send(ordered(['a/1.csv', 'a/2.csv', { key: 'b/3.csv', size: 3 }]));
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks.map((t) => [envOf(t).HC_ARRAY_INDEX, envOf(t).HC_ARRAY_SIZE, envOf(t).HC_ARRAY_ELEMENT, envOf(t).SOURCE]).sort()).toEqual([
+      ['0', '3', 'a/1.csv', 'com.example.orders'],
+      ['1', '3', 'a/2.csv', 'com.example.orders'],
+      ['2', '3', '{"key":"b/3.csv","size":3}', 'com.example.orders'],
+    ]);
+  });
+
+  test.each([
+    ['an empty list', [], "the list at '$.detail.files' has 0 elements; an array job takes 1 to 10000"],
+    ['not a list', 'a/1.csv', "'$.detail.files' is not a list in the eventbridge event (got string)"],
+    ['an element too large for the overrides', ['ok', 'x'.repeat(9000)],
+      "element 1 of '$.detail.files' is 9000 bytes, and a child's overrides with it would be at least 9520 characters, over RunTask's 8192"],
+  ])('%s is dead-lettered with the reason, and no child launches', async (_label, files, reason) => {
+    await start({ listPath: '$.detail.files' }, { job: { environment: {} } });
+    r.queue.send(ordered(files), { messageId: 'bad' });
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toEqual([]);
+    expect(r.deadLetterReasons().bad).toContain(reason);
+  });
+});
