@@ -27,7 +27,8 @@ async function start(array: Partial<ArrayConfig>, options: RigOptions = {}): Pro
   return shippedTracker(r, { arrays: { failParent: array.failParent ?? false } });
 }
 
-const envOf = (task: any): Record<string, string> => Object.fromEntries(task.overrides.containerOverrides[0].environment.map((e: any) => [e.name, e.value]));
+const envOf = (task: any): Record<string, string> =>
+  Object.fromEntries(task.overrides.containerOverrides[0].environment.map((e: any) => [e.name, e.value]));
 const completions = () => r.fake.events.filter((e) => e.DetailType === 'Array Job Completed');
 const running = () => r.fake.tasks.filter((t) => !t.stopped);
 const parentItem = () => r.fake.dynamo.items('jobs').find((i) => i.arraySize)!;
@@ -40,7 +41,8 @@ test('25 children: each launched once with its index, a duplicate delivery launc
   await r.queue.drain(r.handler);
   expect(r.fake.tasks).toHaveLength(25);
   const parent = envOf(r.fake.tasks[0]).HC_ARRAY_JOB_ID;
-  expect(r.fake.tasks.map((t) => envOf(t).HC_ARRAY_INDEX).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+  const indices = r.fake.tasks.map((t) => Number(envOf(t).HC_ARRAY_INDEX)).sort((a, b) => a - b);
+  expect(indices).toEqual(Array.from({ length: 25 }, (_, i) => i));
   expect(r.fake.tasks.map((t) => [t.jobId, envOf(t).HC_JOB_ID, envOf(t).HC_ARRAY_SIZE, envOf(t).KEY])).toEqual(
     r.fake.tasks.map((t) => [`${parent}[${envOf(t).HC_ARRAY_INDEX}]`, `${parent}[${envOf(t).HC_ARRAY_INDEX}]`, '25', 'in/batch.csv']));
   expect(r.fake.stats.replayed).toBe(0);

@@ -7,8 +7,8 @@ import { ArrayConfig, DEFAULT_LEASE_MARGIN_MS, FargateJobTargetConfig, JobLaunch
 import type { Job } from '../../contract/job';
 import { arrayChildId, AttemptCapacity, JobStatus, ledgerKey, LedgerRecord, MAX_ARRAY_SIZE, TOKEN_REPLAY_WINDOW_MS } from '../../contract/ledger';
 import {
-  DETAIL_TYPE_ARRAY_COMPLETED, ENV_ARRAY_ELEMENT, ENV_ARRAY_INDEX, ENV_ARRAY_JOB_ID, ENV_ARRAY_SIZE, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN,
-  EVENT_SOURCE, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID, TRACKING_ENV_RESERVE,
+  DETAIL_TYPE_ARRAY_COMPLETED, ENV_ARRAY_ELEMENT, ENV_ARRAY_INDEX, ENV_ARRAY_JOB_ID, ENV_ARRAY_SIZE, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID,
+  ENV_RUN, EVENT_SOURCE, TAG_ATTEMPT, TAG_DISPATCHER, TAG_JOB_ID, TRACKING_ENV_RESERVE,
 } from '../../contract/names';
 import { completeArrayIfDone } from '../../internal/runtime/array-completion';
 import type { PutEvent } from '../../internal/runtime/events-put';

@@ -9,7 +9,8 @@ import {
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
 import { JobStatus, ledgerKey } from '../../contract/ledger';
 import {
-  DETAIL_TYPE_ARRAY_COMPLETED, DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ARRAY_INDEX, ENV_ARRAY_JOB_ID, ENV_ATTEMPT, ENV_ENQUEUED_AT, ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX,
+  DETAIL_TYPE_ARRAY_COMPLETED, DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ARRAY_INDEX, ENV_ARRAY_JOB_ID, ENV_ATTEMPT, ENV_ENQUEUED_AT,
+  ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX,
   TIMEOUT_REASON_PREFIX,
   TRACKER_CONFIG_ENV, TRACKING_ENV,
 } from '../../contract/names';
@@ -211,7 +212,9 @@ export class Tracker {
     const fresh = classify(detail, this.config.containerName);
     const child = this.config.arrays ? arrayChildOf(detail.overrides, this.config.containerName) : undefined;
     // A child of an array job that fails its parent is never retried.
-    const decision = child && this.config.arrays?.failParent ? { retry: false } : retryDecision(this.config, fresh, reasonsOf(detail, this.config.containerName, fresh), run);
+    const decision = child && this.config.arrays?.failParent
+      ? { retry: false }
+      : retryDecision(this.config, fresh, reasonsOf(detail, this.config.containerName, fresh), run);
     const retry = decision.retry;
     const key = ledgerKey(this.config.startedBy, jobId);
     const recording = await this.clients.ledger.recordOutcome(key, {
