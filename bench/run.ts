@@ -27,6 +27,7 @@ import { FakeAws, seededRandom, TokenModel } from '../test/harness/fake-aws';
 import { inProcessLedger } from '../test/harness/fake-dynamo';
 import { RemoteFake } from '../test/harness/remote-fake';
 import { Rig } from '../test/harness/rig';
+import { shippedTracker } from '../test/harness/shipped-tracker';
 
 const ROOT = path.join(__dirname, '..');
 const BUNDLE = path.join(ROOT, 'assets', 'dispatch', 'dispatcher.lambda', 'index.js');
@@ -301,6 +302,86 @@ async function spilloverRun(jobs: number, timeoutRate: number) {
   }
 }
 
+// ------------------------------------------------------------- array jobs
+
+/**
+ * `arrays` array jobs of `size` children through the dispatcher (5% of the
+ * dispatch queue's deliveries duplicated) and the shipped tracker bundle.
+ * Every task stops: 90% succeed, 5% exit 1 (final), 5% are Spot-interrupted
+ * (retried: their next run stops the same way). Each round's STOPPED events
+ * are shuffled and 5% are delivered twice. An array is lost when it gets no
+ * completion event, or one whose counts differ from its children's final
+ * outcomes; duplicated when it gets more than one.
+ */
+async function arrayCompletionRun(arrays: number, size: number) {
+  const rig = await Rig.start({
+    config: { tracking: true, array: { size, failParent: false, eventBusName: 'default' } },
+    deadlineMs: 5_000,
+    queue: { msPerSecond: 20, duplicateRate: 0.05, seed: 23 },
+    fake: { recordCalls: false, seed: 29 },
+  });
+  try {
+    const tracker = shippedTracker(rig, { arrays: { failParent: false }, retryAttempts: 2 });
+    const started = Date.now();
+    for (let i = 0; i < arrays; i++) rig.queue.send(JSON.stringify({ Records: [s3Record(`arrays/${i}.csv`, { sequencer: `A${i}` })] }));
+    await rig.queue.drain(rig.handler, { batchSize: 10, concurrency: 5, timeoutMs: 10 * 60_000 });
+    const random = seededRandom(31);
+    const final = new Map<string, 'ok' | 'failed'>();
+    const envOf = (t: { overrides?: any }) => new Map<string, string>((t.overrides?.containerOverrides?.[0]?.environment ?? []).map((e: any) => [e.name, e.value]));
+    let stopEvents = 0;
+    for (let round = 0; round < 10; round++) {
+      const running = rig.fake.tasks.filter((t) => !t.stopped);
+      if (running.length === 0) break;
+      const deliveries: unknown[] = [];
+      for (const task of running) {
+        const env = envOf(task);
+        const child = `${env.get('HC_ARRAY_JOB_ID')}[${env.get('HC_ARRAY_INDEX')}]`;
+        const roll = random();
+        const run = Number(env.get('HC_RUN'));
+        const stop = roll < 0.9 ? { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', exitCode: 0 }
+          : roll < 0.95 ? { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', exitCode: 1 }
+            : { stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' };
+        final.set(child, stop.exitCode === 0 ? 'ok' : stop.exitCode === 1 || run > 2 ? 'failed' : final.get(child) ?? 'failed');
+        const event = rig.fake.stopEvent(task.taskArn, stop);
+        deliveries.push(event);
+        if (random() < 0.05) deliveries.push(event);
+      }
+      deliveries.sort(() => random() - 0.5);
+      stopEvents += deliveries.length;
+      for (let i = 0; i < deliveries.length; i += 10) {
+        const records = deliveries.slice(i, i + 10).map((d, j) => ({ messageId: `s-${round}-${i + j}`, body: JSON.stringify(d), eventSourceARN: 'tracker' }));
+        let pending = records;
+        for (let attempt = 0; pending.length && attempt < 5; attempt++) {
+          const { batchItemFailures } = await tracker.handle({ Records: pending });
+          pending = pending.filter((r) => batchItemFailures.some((f: any) => f.itemIdentifier === r.messageId));
+        }
+      }
+      await rig.queue.drain(rig.handler, { batchSize: 10, concurrency: 5, timeoutMs: 10 * 60_000 });
+    }
+    const completions = new Map<string, any[]>();
+    for (const e of rig.fake.events.filter((x) => x.DetailType === 'Array Job Completed')) {
+      completions.set(e.Detail.arrayJobId, [...(completions.get(e.Detail.arrayJobId) ?? []), e.Detail]);
+    }
+    const parents = new Set([...final.keys()].map((k) => k.slice(0, k.lastIndexOf('['))));
+    let lost = 0;
+    let duplicates = 0;
+    let childrenFailed = 0;
+    for (const parent of parents) {
+      const got = completions.get(parent) ?? [];
+      const failed = [...final.entries()].filter(([k, v]) => k.startsWith(`${parent}[`) && v === 'failed').length;
+      childrenFailed += failed;
+      if (got.length > 1) duplicates++;
+      if (got.length === 0 || got[0].failed !== failed || got[0].succeeded !== size - failed) lost++;
+    }
+    return {
+      arrays: parents.size, tasks: rig.fake.tasks.length, stopEvents, childrenFailed, lost: lost + (arrays - parents.size), duplicates,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    await rig.close();
+  }
+}
+
 // -------------------------------------------------------------- synth time
 
 function synthOnce(build: (app: App) => void): number {
@@ -457,6 +538,12 @@ async function main() {
     console.log(`spillover: lost ${sp.lost}, duplicates ${sp.duplicates}, ${sp.onLambda} on Lambda, ${sp.spilled} spilled over (${sp.timedOut} timeouts), ${(sp.elapsedMs / 1000).toFixed(1)} s`);
     return;
   }
+  if (only?.includes('arrays')) {
+    const a = await arrayCompletionRun(100, 25);
+    console.log(`arrays: lost ${a.lost}, duplicates ${a.duplicates} (${a.arrays} arrays, ${a.tasks} tasks, ${a.stopEvents} stop events, `
+      + `${a.childrenFailed} children failed, ${(a.elapsedMs / 1000).toFixed(1)} s)`);
+    return;
+  }
   if (only?.includes('throughput')) {
     const t = await measureThroughput(jobs, rate, burst);
     console.log(`throughputRatio ${(t.launched / (t.elapsedMs / 1000) / rate).toFixed(3)} (${t.launched} in ${(t.elapsedMs / 1000).toFixed(1)} s, `
@@ -483,6 +570,8 @@ async function main() {
   console.log('routing: decision time, then 1,000 routed jobs with 10% Lambda timeouts ...');
   const routeDecisionMicros = measureRouteDecision();
   const spillover = await spilloverRun(1000, 0.1);
+  console.log('array jobs: 100 arrays of 25 children, duplicated and reordered stop events ...');
+  const arrayRun = await arrayCompletionRun(100, 25);
   console.log('measuring peak heap ...');
   const peakHeapMiB = await measurePeakHeap(1000);
 
@@ -502,6 +591,8 @@ async function main() {
     spilloverLost: spillover.lost,
     spilloverDuplicates: spillover.duplicates,
     routeDecisionMicros: round(routeDecisionMicros, 2),
+    arrayCompletionLost: arrayRun.lost,
+    arrayCompletionDuplicates: arrayRun.duplicates,
   };
   const targets: Record<keyof typeof results, [string, (v: number) => boolean]> = {
     dispatcherInitRatio: ['<= 0.5', (v) => v <= 0.5],
@@ -518,6 +609,8 @@ async function main() {
     spilloverLost: ['0', (v) => v === 0],
     spilloverDuplicates: ['0', (v) => v === 0],
     routeDecisionMicros: ['<= 50', (v) => v <= 50],
+    arrayCompletionLost: ['0', (v) => v === 0],
+    arrayCompletionDuplicates: ['0', (v) => v === 0],
   };
   const details: Record<keyof typeof results, string> = {
     dispatcherInitRatio: `median of 15: ${init.ours.toFixed(1)} ms vs baseline ${init.baseline.toFixed(1)} ms (${init.baselineBytes} bytes)`,
@@ -541,6 +634,9 @@ async function main() {
       + `${spillover.spilled} spilled over to Fargate`,
     spilloverDuplicates: 'jobs invoked on Lambda more than once, or launched on Fargate more than once',
     routeDecisionMicros: 'median of 20 rounds of 20,000 normalized S3 jobs through three rules (key suffix, field path, size)',
+    arrayCompletionLost: `${arrayRun.arrays} arrays of 25 children (${arrayRun.tasks} tasks, ${arrayRun.childrenFailed} children failed for good), `
+      + `${arrayRun.stopEvents} stop events shuffled with 5% twice, 5% duplicate dispatch deliveries: arrays without a completion with the right counts`,
+    arrayCompletionDuplicates: 'arrays with more than one Array Job Completed event',
   };
   const rows = (Object.keys(results) as Array<keyof typeof results>).map((k) => {
     const [target, ok] = targets[k];
