@@ -374,7 +374,12 @@ async function arrayCompletionRun(arrays: number, size: number) {
       if (got.length === 0 || got[0].failed !== failed || got[0].succeeded !== size - failed) lost++;
     }
     return {
-      arrays: parents.size, tasks: rig.fake.tasks.length, stopEvents, childrenFailed, lost: lost + (arrays - parents.size), duplicates,
+      arrays: parents.size,
+      tasks: rig.fake.tasks.length,
+      stopEvents,
+      childrenFailed,
+      lost: lost + (arrays - parents.size),
+      duplicates,
       elapsedMs: Date.now() - started,
     };
   } finally {

@@ -161,3 +161,49 @@ describe('one child per element of a list in the event', () => {
     expect(r.deadLetterReasons().bad).toContain(reason);
   });
 });
+
+describe('operations between two deliveries', () => {
+  test('a failed child redriven after the completion runs once more and publishes no second completion', async () => {
+    const tracker = await start({ size: 3 });
+    r.queue.send(s3Event('in/three.csv'));
+    await r.queue.drain(r.handler);
+    const [a, b, c] = r.fake.tasks;
+    await tracker.stop(a.taskArn, SUCCESS);
+    await tracker.stop(b.taskArn, EXIT1);
+    await tracker.stop(c.taskArn, SUCCESS);
+    expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'FAILED', succeeded: 2, failed: 1 })]);
+    // Redrive the failed child's message, as the README says: it runs as run 2 of that child.
+    const failedJob = r.fake.messages.find((m) => m.queueUrl === r.fake.queueUrl('failed-jobs'))!;
+    r.queue.send(failedJob.body);
+    r.queue.send(failedJob.body);
+    await r.queue.drain(r.handler);
+    expect(r.fake.tasks).toHaveLength(4);
+    expect(envOf(r.fake.tasks[3])).toMatchObject({ HC_ARRAY_INDEX: envOf(b).HC_ARRAY_INDEX, HC_RUN: '2', HC_JOB_ID: envOf(b).HC_JOB_ID });
+    await tracker.stop(r.fake.tasks[3].taskArn, SUCCESS);
+    expect(completions()).toHaveLength(1);
+    expect(r.fake.events.filter((e) => e.DetailType === 'Job Succeeded').map((e) => [e.Detail.arrayIndex, e.Detail.run])).toContainEqual(
+      [Number(envOf(b).HC_ARRAY_INDEX), 2]);
+  });
+
+  test('a deploy that adds the array option while a single job is in flight dead-letters its redelivery with what to do', async () => {
+    r = await Rig.start({ bundle: true, config: { tracking: true }, queue: { msPerSecond: 5 } });
+    r.fake.faults.push({ kind: 'capacity' });
+    r.queue.send(s3Event('in/single.csv'), { messageId: 'm' });
+    await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    const next = await Rig.restart(r, { bundle: true, config: { tracking: true, array: { size: 4, failParent: false, eventBusName: BUS } } });
+    await next.queue.drain(next.handler);
+    expect(next.fake.tasks).toEqual([]);
+    expect(next.deadLetterReasons().m).toContain('is in the ledger as a single job, and this dispatcher launches array jobs');
+  });
+
+  test('a deploy that removes the array option while an array is in flight dead-letters its redelivery with what to do', async () => {
+    await start({ size: 60 }, { config: { maxConcurrentTasks: 10 } });
+    r.queue.send(s3Event('in/sixty.csv'), { messageId: 'm' });
+    await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    expect(r.fake.tasks).toHaveLength(10);
+    const next = await Rig.restart(r, { bundle: true, config: { tracking: true } });
+    await next.queue.drain(next.handler);
+    expect(next.fake.tasks).toHaveLength(10);
+    expect(next.deadLetterReasons().m).toContain('is an array job in the ledger, and this dispatcher launches single jobs');
+  });
+});

@@ -148,7 +148,7 @@ describe.each(MODELS)('routing through the shipped bundle, ECS token model %s', 
       Source: 'cdk-hybrid-compute',
       DetailType: 'Job Succeeded',
       EventBusName: 'default',
-      Detail: { jobId: smallJob.id, outcome: 'SUCCEEDED', reason: 'the function returned', run: 1, attempt: 1, taskArn: 'lambda:req-1', compute: 'lambda', functionArn: WORKER_ARN },
+      Detail: { jobId: smallJob.id, outcome: 'SUCCEEDED', reason: 'the function returned', run: 1, attempt: 1, taskArn: 'lambda:req-1', compute: 'lambda', dispatcher: r.config.startedBy, functionArn: WORKER_ARN },
     }]);
   });
 

@@ -85,6 +85,7 @@ describe('the tracker', () => {
         startedAt: '2026-11-27T10:00:10.000Z',
         stoppedAt: '2026-11-27T10:05:00.000Z',
         compute: 'fargate',
+        dispatcher: STARTED_BY,
       },
     }]);
   });
