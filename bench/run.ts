@@ -13,8 +13,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import {
-  App, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as cloudwatch_actions, aws_ecs as ecs, aws_ecs_patterns as patterns, aws_iam as iam,
-  aws_kms as kms, aws_s3 as s3, aws_s3_notifications as s3n, aws_sns as sns, Stack,
+  App, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as cloudwatch_actions, aws_ec2 as ec2, aws_ecs as ecs, aws_ecs_patterns as patterns,
+  aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_s3 as s3, aws_s3_notifications as s3n, aws_sns as sns, CfnOutput, RemovalPolicy, Stack,
 } from 'aws-cdk-lib';
 import { S3ToFargateStack, secureBucketProps } from '../examples/s3-to-fargate';
 import { ENVELOPE_KEY, JobSourceType } from '../src/contract/job';
@@ -404,7 +404,11 @@ function measureSynth(runs: number) {
   // image, command, size and grants; the pattern brings its VPC, cluster,
   // queue + DLQ, service and queue-depth scaling. Monitoring at parity with
   // the example: a KMS-encrypted alarm topic, six alarms, an eight-widget
-  // dashboard. (The example's job tracker has no counterpart in the pattern.)
+  // dashboard. Security and outputs at parity too: VPC flow logs of all
+  // traffic to a log group with retention (cdk-nag's AwsSolutions-VPC7, which
+  // the library's own VPC meets), and the stack outputs the example's README
+  // reads (bucket names, dashboard, queue and DLQ URL and ARN). (The example's
+  // job tracker, ledger and claim-check bucket have no counterpart.)
   const theirs = (app: App) => {
     const stack = new Stack(app, 'QueueProcessingFargateServiceBaseline');
     const accessLogs = new s3.Bucket(stack, 'AccessLogs', secureBucketProps());
@@ -436,7 +440,11 @@ function measureSynth(runs: number) {
       return alarm;
     });
     const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 12 });
-    new cloudwatch.Dashboard(stack, 'Dashboard', {
+    const flowLogs = new logs.LogGroup(stack, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    (service.cluster.vpc as ec2.Vpc).addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    const dashboard = new cloudwatch.Dashboard(stack, 'Dashboard', {
       widgets: [
         [graph('Queue', [queue.metricApproximateNumberOfMessagesVisible(), queue.metricApproximateAgeOfOldestMessage()]), graph('Dead letters', [dlq.metricApproximateNumberOfMessagesVisible()])],
         [graph('Messages', [queue.metricNumberOfMessagesSent(), queue.metricNumberOfMessagesReceived(), queue.metricNumberOfMessagesDeleted()]),
@@ -445,6 +453,13 @@ function measureSynth(runs: number) {
         [graph('DLQ age', [dlq.metricApproximateAgeOfOldestMessage()]), new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 12 })],
       ],
     });
+    new CfnOutput(stack, 'InputBucketName', { value: input.bucketName, description: 'Upload objects under incoming/ to start jobs' });
+    new CfnOutput(stack, 'ResultBucketName', { value: results.bucketName, description: 'Each job writes results/<key>.txt here' });
+    new CfnOutput(stack, 'DashboardName', { value: dashboard.dashboardName, description: 'The CloudWatch dashboard' });
+    new CfnOutput(stack, 'QueueUrl', { value: queue.queueUrl, description: 'The service queue' });
+    new CfnOutput(stack, 'QueueArn', { value: queue.queueArn, description: 'The service queue, destination of a DLQ redrive' });
+    new CfnOutput(stack, 'DeadLetterQueueUrl', { value: dlq.queueUrl, description: 'Messages the service could not process' });
+    new CfnOutput(stack, 'DeadLetterQueueArn', { value: dlq.queueArn, description: 'The dead-letter queue, source of a DLQ redrive' });
   };
   for (let i = 0; i < 2; i++) {
     synthOnce(ours);
@@ -627,7 +642,8 @@ async function main() {
       + `${faults.deadLettered} dead-lettered with a reason, ${faults.reasonless} without)`,
     duplicates: `throughput ${throughput.duplicates} + fault run ${faults.duplicates} (${faults.stats.replayed} token replays, `
       + `${faults.stats.failedCapacity} Spot capacity failures, ${faults.stats.http500} 5xx, ${faults.stats.dropped} drops)`,
-    synthRatio: `median of 11: ${synth.ours.toFixed(0)} ms vs the same app on QueueProcessingFargateService (alarms + dashboard at parity) ${synth.baseline.toFixed(0)} ms`,
+    synthRatio: `median of 11: ${synth.ours.toFixed(0)} ms vs the same app on QueueProcessingFargateService (alarms, dashboard, VPC flow logs `
+      + `and outputs at parity) ${synth.baseline.toFixed(0)} ms`,
     peakHeapMiB: 'shipped bundle, 1,000-record batch, fresh process',
     forgetfulLost: `throughput ${forgetfulThroughput.lost} + fault run ${forgetfulFaults.lost}, ECS forgetting failed tokens `
       + `(${forgetfulThroughput.launched} + ${forgetfulFaults.launched} launched, ${forgetfulFaults.deadLettered} dead-lettered with a reason, ${forgetfulFaults.reasonless} without)`,
