@@ -327,9 +327,10 @@ async function arrayCompletionRun(arrays: number, size: number) {
     await rig.queue.drain(rig.handler, { batchSize: 10, concurrency: 5, timeoutMs: 10 * 60_000 });
     const random = seededRandom(31);
     const final = new Map<string, 'ok' | 'failed'>();
-    const envOf = (t: { overrides?: any }) => new Map<string, string>((t.overrides?.containerOverrides?.[0]?.environment ?? []).map((e: any) => [e.name, e.value]));
+    const envOf = (t: { overrides?: any }) =>
+      new Map<string, string>((t.overrides?.containerOverrides?.[0]?.environment ?? []).map((e: any) => [e.name, e.value]));
     let stopEvents = 0;
-    for (let round = 0; round < 10; round++) {
+    for (let pass = 0; pass < 10; pass++) {
       const running = rig.fake.tasks.filter((t) => !t.stopped);
       if (running.length === 0) break;
       const deliveries: unknown[] = [];
@@ -349,7 +350,7 @@ async function arrayCompletionRun(arrays: number, size: number) {
       deliveries.sort(() => random() - 0.5);
       stopEvents += deliveries.length;
       for (let i = 0; i < deliveries.length; i += 10) {
-        const records = deliveries.slice(i, i + 10).map((d, j) => ({ messageId: `s-${round}-${i + j}`, body: JSON.stringify(d), eventSourceARN: 'tracker' }));
+        const records = deliveries.slice(i, i + 10).map((d, j) => ({ messageId: `s-${pass}-${i + j}`, body: JSON.stringify(d), eventSourceARN: 'tracker' }));
         let pending = records;
         for (let attempt = 0; pending.length && attempt < 5; attempt++) {
           const { batchItemFailures } = await tracker.handle({ Records: pending });
