@@ -17,6 +17,7 @@ export * from './dispatch/eventbridge-source';
 export { JobTracking, JobTrackingOptions } from './tracking/job-tracking';
 export * from './tracking/job-tracker';
 export * from './monitoring/job-dashboard';
+export * from './monitoring/compliance-defaults';
 export * from './workflow/workflow-step';
 export * from './workflow/job-workflow';
 export * from './workflow/workflow-input';
