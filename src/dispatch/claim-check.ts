@@ -139,8 +139,8 @@ function stackClaimCheckBucket(scope: Construct): s3.Bucket {
     throw new Error(`${stack.node.path} has a construct with id '${STACK_BUCKET_ID}' that is not a bucket, but that id is where dispatchers `
       + 'find the stack\'s claim-check bucket: rename that construct, or pass ClaimCheck.s3({ bucket }) to the dispatchers');
   }
-  const holds = 'Claim-check documents (job input too large for the RunTask overrides) of the dispatchers of this stack, each under its own '
-    + 'prefix, written only by that dispatcher\'s role and read only by its job\'s task role';
+  const holds = 'This bucket holds the claim-check documents (job input too large for the RunTask overrides) of the dispatchers of this '
+    + 'stack, each under its own prefix, written only by that dispatcher\'s role and read only by its job\'s task role';
   return secureBucket(stack, STACK_BUCKET_ID, [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }], {
     accessLog: `${holds}: object-level audit belongs to CloudTrail data events, not to a server access log bucket.`,
     replication: `${holds}: they are short-lived copies of job input that expire by their prefix's lifecycle rule; the input's own source `

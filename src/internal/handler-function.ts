@@ -116,6 +116,8 @@ export class HandlerFunction {
         + '(a strict one-to-one policy, the case AWS recommends inline policies for), so it cannot be attached to another principal.',
     }]);
     if (props.vpc) {
+      // Lambda adds this itself only to a role it creates.
+      this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
       acknowledgeNag(this.role, [{
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
         reason: `AWSLambdaVPCAccessExecutionRole lets Lambda create and delete the network interfaces of ${props.purpose} in the VPC; `

@@ -67,17 +67,27 @@ export class JobVpcEndpoint {
     private readonly interfaceServices: ec2.InterfaceVpcEndpointAwsService[],
   ) {}
 
-  /** Creates the endpoint(s) in `vpc`, in the subnets tasks run in. @internal */
-  public _addTo(vpc: ec2.Vpc, subnets: ec2.SubnetSelection): void {
+  /** Whether this creates interface endpoints (which need the endpoints' security group). @internal */
+  public get _isInterface(): boolean {
+    return this.interfaceServices.length > 0;
+  }
+
+  /** Creates the endpoint(s) in `vpc`, in the subnets tasks run in, interface endpoints in `securityGroup`. @internal */
+  public _addTo(vpc: ec2.Vpc, subnets: ec2.SubnetSelection, securityGroup: ec2.ISecurityGroup | undefined): void {
     if (this.gatewayService) {
       vpc.addGatewayEndpoint(`${this.name}Endpoint`, { service: this.gatewayService, subnets: [subnets] });
     }
     this.interfaceServices.forEach((service, i) => {
       const suffix = this.interfaceServices.length > 1 ? String(i + 1) : '';
-      vpc.addInterfaceEndpoint(`${this.name}${suffix}Endpoint`, { service, subnets, privateDnsEnabled: true, open: true });
+      vpc.addInterfaceEndpoint(`${this.name}${suffix}Endpoint`, {
+        service, subnets, privateDnsEnabled: true, open: false, securityGroups: [securityGroup!],
+      });
     });
   }
 }
+
+/** The address range of every `JobVpc` (CDK's default, written out so security group rules name it literally). */
+const JOB_VPC_CIDR = '10.0.0.0/16';
 
 /** Properties of a `JobVpc`. */
 export interface JobVpcProps {
@@ -192,6 +202,7 @@ export class JobVpc extends Construct {
     }
     const isolated = natGateways === 0;
     this.vpc = new ec2.Vpc(this, 'Resource', {
+      ipAddresses: ec2.IpAddresses.cidr(JOB_VPC_CIDR),
       maxAzs,
       natGateways,
       subnetConfiguration: isolated
@@ -203,7 +214,12 @@ export class JobVpc extends Construct {
       restrictDefaultSecurityGroup: props.restrictDefaultSecurityGroup ?? false,
     });
     const taskSubnets = { subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    for (const endpoint of endpoints) endpoint._addTo(this.vpc, taskSubnets);
+    // One security group for every interface endpoint: HTTPS from the VPC's own range, nothing else.
+    const endpointSecurityGroup = endpoints.some((e) => e._isInterface) ? new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc, allowAllOutbound: false, description: `Interface endpoints of ${this.node.path}: HTTPS from the VPC only`,
+    }) : undefined;
+    endpointSecurityGroup?.addIngressRule(ec2.Peer.ipv4(JOB_VPC_CIDR), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    for (const endpoint of endpoints) endpoint._addTo(this.vpc, taskSubnets, endpointSecurityGroup);
 
     this.flowLogGroup = libraryLogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH,
