@@ -14,7 +14,7 @@ function dispatcherStack(props: Partial<ConstructorParameters<typeof JobDispatch
 describe('JobDispatcher resources', () => {
   const { stack, dispatcher } = dispatcherStack();
   const template = Template.fromStack(stack);
-  const prefix = `claim-check/${dispatcher.startedBy}/`;
+  const claimPrefix = `claim-check/${dispatcher.startedBy}/`;
 
   test('dispatch queue and DLQ: SQS-managed encryption, redrive after 5 receives, visibility 6 x timeout', () => {
     const queue = resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue');
@@ -87,7 +87,7 @@ describe('JobDispatcher resources', () => {
       {
         Action: 's3:PutObject',
         Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('AWS::S3::Bucket', 'ClaimCheckBucket'), 'Arn'] }, `/${prefix}*`]] },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('AWS::S3::Bucket', 'ClaimCheckBucket'), 'Arn'] }, `/${claimPrefix}*`]] },
       },
       { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherDeadLetterQueue'), 'Arn'] } },
       {
@@ -129,7 +129,7 @@ describe('JobDispatcher resources', () => {
         claimCheck: {
           bucket: `<{'Ref':'${resourceNamed(template, 'AWS::S3::Bucket', 'ClaimCheckBucket').id}'}>`,
           endpoint: `https://<{'Fn::GetAtt':['${resourceNamed(template, 'AWS::S3::Bucket', 'ClaimCheckBucket').id}','RegionalDomainName']}>`,
-          prefix,
+          prefix: claimPrefix,
         },
         tracking: true,
       },

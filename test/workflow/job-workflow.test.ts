@@ -269,11 +269,11 @@ describe('the state machine resource', () => {
   });
 
   test('logEncryptionKey encrypts the execution log with the given key, whose policy lets CloudWatch Logs of the account use it', () => {
-    const stack = new Stack(new App(), 'Keyed');
-    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
-    new JobWorkflow(stack, 'Flow', { steps: [WorkflowStep.invoke(fn, { name: 'A' })], logEncryptionKey: key });
-    const t = Template.fromStack(stack);
+    const keyed = new Stack(new App(), 'Keyed');
+    const key = new kms.Key(keyed, 'Key', { enableKeyRotation: true });
+    const step = new lambda.Function(keyed, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
+    new JobWorkflow(keyed, 'Flow', { steps: [WorkflowStep.invoke(step, { name: 'A' })], logEncryptionKey: key });
+    const t = Template.fromStack(keyed);
     const keyId = resourceNamed(t, 'AWS::KMS::Key', 'Key').id;
     expect(resourceNamed(t, 'AWS::Logs::LogGroup', 'FlowLogGroup').props.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     t.resourceCountIs('AWS::KMS::Key', 1);
