@@ -28,6 +28,13 @@ export class AlarmFactory {
     });
     if (this.topic) alarm.addAlarmAction(new cloudwatch_actions.SnsAction(this.topic));
     ALARMS.add(alarm);
+    // An alarm with a topic complies; one without may still get one from ComplianceDefaults, so it is checked at synth.
+    if (!this.topic) this.acknowledgeWithoutAction(alarm, description);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private acknowledgeWithoutAction(alarm: cloudwatch.Alarm, description: string): void {
     alarm.node.addValidation({
       validate: () => {
         if (!hasActions(alarm)) {
@@ -40,8 +47,6 @@ export class AlarmFactory {
         return [];
       },
     });
-    this.alarms.push(alarm);
-    return alarm;
   }
 }
 
