@@ -1,4 +1,4 @@
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, NagPack, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
 /** One unacknowledged cdk-nag finding. */
@@ -19,13 +19,25 @@ export interface NagFinding {
  * anything. Call it after `app.synth()`, when every acknowledgment is recorded.
  */
 export function nagFindings(scope: IConstruct): NagFinding[] {
-  const findings: NagFinding[] = [];
-  for (const pack of [new AwsSolutionsChecks(scope, { verbose: true }), new ServerlessChecks(scope, { verbose: true })]) {
+  return findings(scope, [new AwsSolutionsChecks(scope, { verbose: true }), new ServerlessChecks(scope, { verbose: true })]);
+}
+
+/**
+ * Runs the compliance packs, `NIST80053R5Checks` and `HIPAASecurityChecks`,
+ * the same way (after `app.synth()`), and returns every unacknowledged finding.
+ */
+export function complianceFindings(scope: IConstruct): NagFinding[] {
+  return findings(scope, [new NIST80053R5Checks(scope, { verbose: true }), new HIPAASecurityChecks(scope, { verbose: true })]);
+}
+
+function findings(scope: IConstruct, packs: NagPack[]): NagFinding[] {
+  const found: NagFinding[] = [];
+  for (const pack of packs) {
     for (const v of pack.validateScope(scope).violations) {
       for (const r of v.violatingResources) {
-        findings.push({ rule: v.ruleName, path: r.constructPath ?? '(unknown)', description: v.description });
+        found.push({ rule: v.ruleName, path: r.constructPath ?? '(unknown)', description: v.description });
       }
     }
   }
-  return findings;
+  return found;
 }

@@ -1,11 +1,12 @@
 import {
-  CfnOutput, Duration, Size, Stack, Validations, aws_ecs as ecs, aws_kms as kms, aws_iam as iam, aws_s3 as s3, aws_sns as sns,
+  Aspects, CfnOutput, Duration, Size, Stack, Validations, aws_ecs as ecs, aws_kms as kms, aws_iam as iam, aws_s3 as s3, aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledgeExampleBucket } from './compliance';
 import { exampleFunction } from './example-function';
 import { dispatcherOutputs } from './outputs';
 import { bucketProps, S3ExampleProps } from './s3-to-fargate';
-import { ComputeRoute, ComputeTarget, DispatchTarget, FargateJob, JobDashboard, JobDispatcher, JobField, S3Source } from '../src';
+import { ComplianceDefaults, ComputeRoute, ComputeTarget, DispatchTarget, FargateJob, JobDashboard, JobDispatcher, JobField, S3Source } from '../src';
 
 /**
  * The worker: counts the bytes and lines of the uploaded object and writes
@@ -51,6 +52,9 @@ export class S3RoutedStack extends Stack {
     const accessLogs = new s3.Bucket(this, 'AccessLogs', bucketProps(props.autoDeleteObjects));
     this.inputBucket = new s3.Bucket(this, 'Input', { ...bucketProps(props.autoDeleteObjects), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'input/' });
     this.resultBucket = new s3.Bucket(this, 'Results', { ...bucketProps(props.autoDeleteObjects), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'results/' });
+    acknowledgeExampleBucket(accessLogs, 'server access log bucket (of the input and results buckets)');
+    acknowledgeExampleBucket(this.inputBucket, 'input bucket (uploads under incoming/ start jobs)');
+    acknowledgeExampleBucket(this.resultBucket, 'results bucket (each job writes results/<key>.txt)');
 
     const worker = exampleFunction(this, 'Worker', WORKER, {
       timeout: Duration.minutes(2),
@@ -83,6 +87,8 @@ export class S3RoutedStack extends Stack {
     const alarmKey = new kms.Key(this, 'AlarmKey', { enableKeyRotation: true, description: 'Encrypts the routed example alarm topic' });
     alarmKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     const alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true });
+    // One topic for every alarm the library creates in this stack (a construct's own alarmTopic would win).
+    Aspects.of(this).add(new ComplianceDefaults({ alarmTopic }));
 
     this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
       target: DispatchTarget.route({
@@ -90,7 +96,6 @@ export class S3RoutedStack extends Stack {
         otherwise: ComputeTarget.fargate(job),
       }),
       sources: [new S3Source(this.inputBucket, { prefix: 'incoming/' })],
-      alarmTopic,
     });
     const dashboard = new JobDashboard(this, 'Dashboard', { dispatcher: this.dispatcher });
 

@@ -3,6 +3,7 @@ import {
   aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledgeExampleBucket } from './compliance';
 import { dispatcherOutputs } from './outputs';
 import { FargateJob, JobCapacity, JobDashboard, DispatchTarget, JobDispatcher, JobField, JobTracking, S3Source } from '../src';
 
@@ -50,6 +51,9 @@ export class S3ToFargateStack extends Stack {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'results/',
     });
+    acknowledgeExampleBucket(accessLogs, 'server access log bucket (of the input and results buckets)');
+    acknowledgeExampleBucket(this.inputBucket, 'input bucket (uploads under incoming/ start jobs)');
+    acknowledgeExampleBucket(this.resultBucket, 'results bucket (each job writes results/<key>.txt)');
 
     this.job = new FargateJob(this, 'CountJob', {
       image: ecs.ContainerImage.fromRegistry('public.ecr.aws/aws-cli/aws-cli:2.15.0'),

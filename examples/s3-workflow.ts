@@ -1,5 +1,6 @@
 import { App, CfnOutput, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledgeExampleBucket } from './compliance';
 import { exampleFunction } from './example-function';
 import { dispatcherOutputs } from './outputs';
 import { bucketProps, S3ExampleProps } from './s3-to-fargate';
@@ -23,6 +24,9 @@ export class S3WorkflowStack extends Stack {
     const accessLogs = new s3.Bucket(this, 'AccessLogs', exampleBucketProps());
     const input = this.inputBucket = new s3.Bucket(this, 'Input', { ...exampleBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'input/' });
     const parts = new s3.Bucket(this, 'Parts', { ...exampleBucketProps(), serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'parts/' });
+    acknowledgeExampleBucket(accessLogs, 'server access log bucket (of the input and parts buckets)');
+    acknowledgeExampleBucket(input, 'input bucket (uploads under incoming/ start executions)');
+    acknowledgeExampleBucket(parts, 'parts bucket (the Split job writes parts/<job id>/)');
     const summaryKey = new kms.Key(this, 'SummaryKey', { enableKeyRotation: true, description: 'Encrypts the summary topic' });
     const summaries = new sns.Topic(this, 'Summaries', { masterKey: summaryKey, enforceSSL: true });
 

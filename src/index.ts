@@ -19,6 +19,7 @@ export { JobTracking, JobTrackingOptions } from './tracking/job-tracking';
 export * from './tracking/job-tracker';
 export { RetryAction, RetryRule } from './tracking/retry-rule';
 export * from './monitoring/job-dashboard';
+export * from './monitoring/compliance-defaults';
 export * from './workflow/workflow-step';
 export * from './workflow/job-workflow';
 export * from './workflow/workflow-input';

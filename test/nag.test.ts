@@ -1,7 +1,7 @@
-import { App, Size, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
+import { App, Size, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_s3 as s3, aws_s3_notifications as s3n, aws_sqs as sqs } from 'aws-cdk-lib';
 import {
   ClaimCheck, ComputeRoute, ComputeTarget, DispatchTarget, EventBridgeSource, FargateJob, HybridService, JobCapacity, JobDispatcher, JobIntegration,
-  JobVpc, JobWorkflow,
+  JobVpc, JobVpcEndpoint, JobWorkflow,
   S3Source, WorkflowStep,
 } from '../src';
 import { IMAGE } from './helpers';
@@ -21,7 +21,24 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
     expect(findings((stack) => new JobVpc(stack, 'Vpc'))).toEqual([]);
   });
 
-  test('FargateJob default configuration (own VPC and cluster)', () => {
+  test('JobVpc with endpoints only (natGateways: 0)', () => {
+    expect(findings((stack) => new JobVpc(stack, 'Vpc', { natGateways: 0, endpoints: JobVpcEndpoint.forFargateJobs() }))).toEqual([]);
+  });
+
+  test('JobDispatcher with its functions in an isolated VPC, reserved concurrency and a log key', () => {
+    expect(findings((stack) => {
+      const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+      const network = new JobVpc(stack, 'Net', { natGateways: 0, endpoints: [...JobVpcEndpoint.forFargateJobs(), JobVpcEndpoint.SQS, JobVpcEndpoint.ECS] });
+      new JobDispatcher(stack, 'Dispatcher', {
+        target: DispatchTarget.fargateJob(new FargateJob(stack, 'Job', { image: IMAGE, vpc: network.vpc })),
+        vpc: network.vpc,
+        reserveConcurrency: true,
+        logEncryptionKey: key,
+      });
+    })).toEqual([]);
+  });
+
+  test('FargateJob default configuration (the stack\'s shared VPC and cluster)', () => {
     expect(findings((stack) => new FargateJob(stack, 'Job', { image: IMAGE }))).toEqual([]);
   });
 
@@ -111,7 +128,7 @@ describe('cdk-nag AwsSolutions + Serverless: zero unacknowledged findings', () =
     expect(nagFindings(stack).map((f) => `${f.rule} at ${f.path}`).filter((f) => !f.includes('/Fn/') && !f.includes('/Logs/'))).toEqual([]);
   });
 
-  test.each(['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample', 'S3WorkflowExample'])('example %s', (name) => {
+  test.each(['S3ToFargateExample', 'SqsToFargateExample', 'EventBridgeToFargateExample', 'HybridServiceExample', 'S3WorkflowExample', 'S3RoutedExample'])('example %s', (name) => {
     const app = buildExamplesApp(new App());
     app.synth();
     expect(nagFindings(app.node.findChild(name)).map((f) => `${f.rule} at ${f.path}`)).toEqual([]);

@@ -1,5 +1,5 @@
 import {
-  Duration, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_lambda as lambda,
+  Duration, aws_ec2 as ec2, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda,
   aws_lambda_destinations as destinations, aws_logs as logs, aws_s3 as s3,
   aws_sqs as sqs, Stack, Token,
 } from 'aws-cdk-lib';
@@ -26,7 +26,7 @@ export interface FargateJobTargetOptions {
    * goes: `ClaimCheck.s3()` writes it to an S3 document whose URI reaches
    * the container in `HC_PAYLOAD_URI`; `ClaimCheck.disabled()` dead-letters
    * such jobs with the reason.
-   * @default ClaimCheck.s3() - a new encrypted, SSL-only bucket whose documents expire after 30 days
+   * @default ClaimCheck.s3() - the stack's encrypted, SSL-only claim-check bucket, under the dispatcher's own prefix, documents expiring after 30 days
    */
   readonly claimCheck?: ClaimCheck;
 
@@ -90,6 +90,11 @@ export interface DispatchTargetHost {
   readonly maxReceiveCount: number;
   readonly startedBy: string;
   readonly logRetention?: logs.RetentionDays;
+  /** Where the tracker's function runs and how its log group is encrypted: as the dispatcher's. */
+  readonly logEncryptionKey?: kms.IKey;
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly reserveConcurrency?: boolean;
 }
 
 /** A target bound to its dispatcher. @internal */
@@ -202,7 +207,9 @@ class FargateJobTarget extends DispatchTarget {
     const fargate = bindFargateJob(host, job, this.options);
     const ledger = this.options.ledger ?? new JobLedger(scope, 'Ledger');
     ledger.grantRecordJobs(host.role);
-    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers: [job.taskRole] });
+    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, {
+      startedBy: host.startedBy, writer: host.role, readers: [job.taskRole],
+    });
     const tracker = fargate.track(scope, ledger);
     // An array whose last children are cancelled (FAIL_PARENT) completes in the dispatcher.
     if (this.options.array && tracker) tracker.eventBus.grantPutEventsTo(host.role);
@@ -271,6 +278,10 @@ function bindFargateJob(host: DispatchTargetHost, job: IFargateJob, options: Far
         retryQueue: host.queue,
         logRetention: host.logRetention,
         ...(options.array ? { array: options.array } : {}),
+        logEncryptionKey: host.logEncryptionKey,
+        vpc: host.vpc,
+        vpcSubnets: host.vpcSubnets,
+        reserveConcurrency: host.reserveConcurrency,
       })
       : undefined,
     config: (tracker) => ({
@@ -405,7 +416,7 @@ class RouteTarget extends DispatchTarget {
     });
     const fargate = job ? bindFargateJob(host, job, this.options) : undefined;
     const readers = [...(job ? [job.taskRole] : []), ...roles];
-    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { writer: host.role, readers });
+    const claimCheck = (this.options.claimCheck ?? ClaimCheck.s3())._bind(scope, { startedBy: host.startedBy, writer: host.role, readers });
     const tracker = fargate?.track(scope, ledger);
     const wildcards: WildcardReason[] = [...(fargate?.wildcards ?? []), ...(claimCheck ? [claimCheck.writerWildcard] : [])];
     // The workers' destinations send to a queue of their own, from which the dispatcher accepts only invocation

@@ -1,6 +1,6 @@
 import {
-  Duration, Lazy, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3,
-  Annotations, aws_sns as sns, aws_sqs as sqs, Stack, Token,
+  Duration, Lazy, aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_events as events, aws_iam as iam, aws_kms as kms, aws_lambda as lambda,
+  aws_logs as logs, aws_s3 as s3, Annotations, aws_sns as sns, aws_sqs as sqs, Stack, Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DispatchTarget, DispatchTargetBinding, sourceSpecificFields, unresolvableFields } from './dispatch-target';
@@ -94,8 +94,39 @@ export interface JobDispatcherProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * KMS key of the dispatcher's and tracker's log groups (its policy must
+   * let CloudWatch Logs use it; a key of this app gets that statement).
+   * @default - CloudWatch Logs' service-side encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Run the dispatcher and tracker functions in this VPC. They call only
+   * AWS APIs, so the VPC needs a NAT gateway or the endpoints of what they
+   * call: SQS, ECS, DynamoDB, X-Ray, EventBridge (tracker), S3 (claim
+   * check), Lambda (a route), Step Functions (a workflow).
+   * @default - no VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` the functions run in.
+   * @default - the private subnets: with egress, or isolated when the VPC has none
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Reserve the concurrency the dispatcher (the sum of its event source
+   * mappings' `maxConcurrency`) and its tracker can use, so other functions
+   * of the account cannot starve them. The reservation comes out of the
+   * account's unreserved concurrency, which Lambda keeps at 100 or more.
+   * @default false
+   */
+  readonly reserveConcurrency?: boolean;
+
+  /**
    * Where alarm notifications go.
-   * @default - alarms have no actions
+   * @default - the topic of a `ComplianceDefaults` aspect over this construct; else alarms have no actions
    */
   readonly alarmTopic?: sns.ITopic;
 
@@ -192,6 +223,11 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       environment: { [DISPATCH_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig() }) },
       failedRecords: 'failed records return to the queue, whose redrive policy and the dispatcher itself dead-letter them with a reason',
+      purpose: `the dispatcher function of ${this.node.path}`,
+      logEncryptionKey: props.logEncryptionKey,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      reserveConcurrency: props.reserveConcurrency,
     });
     this.function = this.handler.function;
     this.role = this.handler.role;
@@ -205,6 +241,10 @@ export class JobDispatcher extends Construct implements IJobDispatcher {
       maxReceiveCount,
       startedBy: this.startedBy,
       logRetention: props.logRetention,
+      logEncryptionKey: props.logEncryptionKey,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      reserveConcurrency: props.reserveConcurrency,
     });
     this.deadLetterQueue.grantSendMessages(this.role);
     this.tracker = this.binding.tracker;

@@ -1,7 +1,7 @@
 import { aws_s3 as s3, aws_s3_notifications as s3n, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IJobDispatcher, IJobSource, JobSourceConfig, JobSourceType } from './job-source';
-import { acknowledgeNag } from '../internal/nag';
+import { acknowledgeCompliance, acknowledgeNag } from '../internal/nag';
 import { JobField } from '../job/job-field';
 
 /** Options of an `S3Source`. */
@@ -49,7 +49,7 @@ export class S3Source implements IJobSource {
     for (const event of events) {
       this.bucket.addEventNotification(event, new s3n.SqsDestination(dispatcher.queue), ...filters);
     }
-    acknowledgeNotificationsHandler(Stack.of(this.bucket));
+    acknowledgeNotificationsHandler(Stack.of(this.bucket), this.bucket);
     return { sourceTypes: [JobSourceType.S3] };
   }
 }
@@ -104,11 +104,21 @@ function checkOverlap(bucket: s3.IBucket, added: BucketNotification): void {
 
 /**
  * S3 notifications are configured by a CDK-provided singleton custom resource
- * (`BucketNotificationsHandler…`). Its findings are about CDK's own
- * deployment-time handler, not about choices a user makes, so they are
- * acknowledged here, each with its reason.
+ * (`BucketNotificationsHandler…`), whose role gets an inline policy per
+ * bucket (`<bucket>/Notifications/HandlerPolicy`, CDK's construct, not the
+ * bucket). Their findings are about CDK's own deployment-time handler, not
+ * about choices a user makes, so they are acknowledged here, each with its
+ * reason; the bucket itself is left alone.
  */
-function acknowledgeNotificationsHandler(stack: Stack): void {
+function acknowledgeNotificationsHandler(stack: Stack, bucket: s3.IBucket): void {
+  const handlerPolicy = bucket.node.tryFindChild('Notifications')?.node.tryFindChild('HandlerPolicy');
+  if (handlerPolicy) {
+    acknowledgeCompliance(handlerPolicy, [{
+      rule: 'IAMNoInlinePolicy',
+      reason: 'CDK\'s BucketNotificationsHandler custom resource gets this inline policy to set the notification configuration of this bucket '
+        + 'only (s3:PutBucketNotification), during deployments; CDK creates it, one per bucket.',
+    }]);
+  }
   for (const child of stack.node.children) {
     if (!child.node.id.startsWith('BucketNotificationsHandler')) continue;
     const role = child.node.tryFindChild('Role');

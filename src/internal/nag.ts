@@ -30,6 +30,28 @@ export function acknowledgeNag(construct: IConstruct, acks: Array<{ id: string; 
   }
 }
 
+/** Rules of `NIST80053R5Checks` that `HIPAASecurityChecks` does not have. */
+const NIST_ONLY_RULES = new Set(['ALBWAFEnabled']);
+
+/** The ids of a rule of the NIST 800-53 R5 and HIPAA Security packs (`CloudWatchLogGroupEncrypted` → both pack ids). */
+export function complianceRuleIds(rule: string): string[] {
+  return [`NIST.800.53.R5-${rule}`, ...(NIST_ONLY_RULES.has(rule) ? [] : [`HIPAA.Security-${rule}`])];
+}
+
+/**
+ * Acknowledges rules of the `NIST80053R5Checks` and `HIPAASecurityChecks`
+ * packs on a construct the library created, each with its reason (the same
+ * reason for both packs: the rules are the same check).
+ */
+export function acknowledgeCompliance(construct: IConstruct, acks: Array<{ rule: string; reason: string }>): void {
+  acknowledgeNag(construct, acks.flatMap((a) => complianceRuleIds(a.rule).map((id) => ({ id, reason: a.reason }))));
+}
+
+/** A reason's first letter in upper case ("the dispatcher function of …" starts a sentence). */
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** A wildcard this library grants on purpose, and why. */
 export interface WildcardReason {
   /** Whether a statement's (flattened) resource is this wildcard. */

@@ -1,5 +1,5 @@
 import {
-  Annotations, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, RemovalPolicy, Token,
+  Annotations, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { grantAll, launchPermissions, tagOnLaunchPermission } from './grants';
@@ -8,6 +8,9 @@ import { JobField } from './job-field';
 import { validateFargateSize } from '../contract/fargate-sizes';
 import { warningId } from '../contract/names';
 import { constructError, withPath } from '../internal/errors';
+import { libraryLogGroup } from '../internal/log-group';
+import { acknowledgeCompliance } from '../internal/nag';
+import { privateSubnets } from '../internal/subnets';
 import { clusterFor } from '../network/default-cluster';
 
 /** A containerized unit of work that runs once per job on Fargate. */
@@ -118,19 +121,20 @@ export interface FargateJobProps {
 
   /**
    * The cluster to run in.
-   * @default - a new cluster with Container Insights, in `vpc`
+   * @default - with `vpc`, a new cluster in it (Container Insights, Fargate and Fargate Spot
+   * capacity providers); without, the stack's shared cluster `JobVpc.ofStack(this).defaultCluster()`
    */
   readonly cluster?: ecs.ICluster;
 
   /**
    * The VPC of the cluster this job creates. Ignored when `cluster` is given.
-   * @default - a new `JobVpc` (2 AZs, private subnets with egress, flow logs)
+   * @default - the stack's shared `JobVpc` (`JobVpc.ofStack(this)`: 2 AZs, 1 NAT gateway, flow logs) and its cluster
    */
   readonly vpc?: ec2.IVpc;
 
   /**
    * Subnets tasks run in. Tasks never get a public IP.
-   * @default - the private subnets with egress
+   * @default - the private subnets: with egress, or isolated when the VPC has none
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
 
@@ -170,6 +174,13 @@ export interface FargateJobProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * KMS key of the log group this job creates (its policy must let
+   * CloudWatch Logs use it; a key of this app gets that statement).
+   * @default - CloudWatch Logs' service-side encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -258,9 +269,10 @@ export class FargateJob extends Construct implements IFargateJob {
       executionRole,
     });
 
-    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'LogGroup', {
+    this.logGroup = props.logGroup ?? libraryLogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      purpose: `the container log group of the ${this.node.path} job`,
+      encryptionKey: props.logEncryptionKey,
     });
 
     this.container = this.taskDefinition.addContainer('Container', {
@@ -276,7 +288,7 @@ export class FargateJob extends Construct implements IFargateJob {
     rejectMarkers(this, 'image', this.container.imageName);
 
     const vpc = this.cluster.vpc;
-    this.subnetIds = vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    this.subnetIds = vpc.selectSubnets(props.vpcSubnets ?? privateSubnets(vpc)).subnetIds;
     if (this.subnetIds.length === 0) {
       throw new Error(`no subnets selected for ${this.node.path}: pass vpcSubnets that match subnets of the cluster's VPC`);
     }
@@ -289,6 +301,14 @@ export class FargateJob extends Construct implements IFargateJob {
       throw constructError(this, `a Fargate task takes 1 to 5 security groups, got ${this.securityGroups.length}`);
     }
     this.connections = new ec2.Connections({ securityGroups: this.securityGroups });
+    for (const role of [...(props.taskRole ? [] : [this.taskRole]), executionRole]) {
+      const which = role === executionRole ? 'execution role (image pull, logs, secrets)' : 'task role';
+      acknowledgeCompliance(role, [{
+        rule: 'IAMNoInlinePolicy',
+        reason: `The ${which} of the ${this.node.path} job is used by its tasks alone: its inline default policy holds exactly the grants `
+          + 'made to this role (a strict one-to-one policy, the case AWS recommends inline policies for), so it cannot be attached elsewhere.',
+      }]);
+    }
   }
 
   public grantRun(grantee: iam.IGrantable): iam.Grant {

@@ -1,6 +1,7 @@
 import { Duration, aws_dynamodb as dynamodb, aws_iam as iam, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { LEDGER_KEY, LEDGER_TTL_ATTRIBUTE } from '../contract/ledger';
+import { acknowledgeCompliance } from '../internal/nag';
 
 /** A job ledger: one DynamoDB item per job (attempts, tasks, outcome). */
 export interface IJobLedger extends IConstruct {
@@ -64,6 +65,11 @@ export class JobLedger extends Construct implements IJobLedger {
       timeToLiveAttribute: LEDGER_TTL_ATTRIBUTE,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    acknowledgeCompliance(this.table, [{
+      rule: 'DynamoDBInBackupPlan',
+      reason: `The job ledger ${this.node.path} (each job's attempts, task and outcome) has point-in-time recovery (35 days of continuous `
+        + 'backups) and is kept after stack deletion; an AWS Backup plan is an account-level choice: add ledger.table to yours.',
+    }]);
   }
 
   public grantReadJobs(grantee: iam.IGrantable): iam.Grant {

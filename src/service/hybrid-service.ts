@@ -1,8 +1,8 @@
 import * as net from 'net';
 import {
   Annotations, ArnFormat, Duration, aws_certificatemanager as acm, aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_ecs as ecs,
-  aws_elasticloadbalancingv2 as elbv2, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3, aws_sns as sns, aws_wafv2 as wafv2,
-  Names, RemovalPolicy, Stack, Token,
+  aws_elasticloadbalancingv2 as elbv2, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3, aws_sns as sns, aws_wafv2 as wafv2,
+  Names, Stack, Token,
 } from 'aws-cdk-lib';
 import { aws_wafv2 as wafv2Refs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
@@ -10,8 +10,10 @@ import { validateFargateSize } from '../contract/fargate-sizes';
 import { warningId } from '../contract/names';
 import { AlarmFactory } from '../internal/alarms';
 import { constructError, withPath } from '../internal/errors';
-import { acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
+import { libraryLogGroup } from '../internal/log-group';
+import { acknowledgeCompliance, acknowledgeNag, acknowledgeWildcardResources } from '../internal/nag';
 import { secureBucket } from '../internal/secure-bucket';
+import { privateSubnets } from '../internal/subnets';
 import { validateStrategy } from '../job/job-capacity';
 import { clusterFor } from '../network/default-cluster';
 
@@ -124,13 +126,14 @@ export interface HybridServiceProps {
 
   /**
    * The cluster to run in.
-   * @default - a new cluster with Container Insights and Fargate capacity providers, in `vpc`
+   * @default - with `vpc`, a new cluster in it (Container Insights, Fargate capacity providers);
+   * without, the stack's shared cluster `JobVpc.ofStack(this).defaultCluster()`
    */
   readonly cluster?: ecs.ICluster;
 
   /**
    * The VPC of a new cluster (ignored with `cluster`).
-   * @default - a new `JobVpc`
+   * @default - the stack's shared `JobVpc` (`JobVpc.ofStack(this)`) and its cluster
    */
   readonly vpc?: ec2.IVpc;
 
@@ -198,7 +201,7 @@ export interface HybridServiceProps {
 
   /**
    * Where the alarms (target 5xx rate, unhealthy hosts) notify.
-   * @default - alarms have no actions
+   * @default - the topic of a `ComplianceDefaults` aspect over this construct; else alarms have no actions
    */
   readonly alarmTopic?: sns.ITopic;
 
@@ -238,6 +241,13 @@ export interface HybridServiceProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * KMS key of the container's log group (its policy must let CloudWatch
+   * Logs use it; a key of this app gets that statement).
+   * @default - CloudWatch Logs' service-side encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** Whether two lists hold the same values (in any order, ignoring case for hosts is left to ALB: exact here). */
@@ -339,6 +349,10 @@ export class HybridService extends Construct implements ec2.IConnectable {
     }
     this.cluster = clusterFor(this, props.cluster, props.vpc);
     const vpc = this.cluster.vpc;
+    if (internetFacing && vpc.publicSubnets.length === 0) {
+      throw constructError(this, 'an internet-facing service needs public subnets, but its VPC has none (a JobVpc with natGateways: 0 is isolated): '
+        + 'pass a vpc or cluster with public subnets, or set internetFacing: false');
+    }
 
     const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc, allowAllOutbound: false, description: `Load balancer of ${this.node.path}: listener ports from the allowed CIDRs only`,
@@ -346,7 +360,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc,
       internetFacing,
-      vpcSubnets: { subnetType: internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: internetFacing ? { subnetType: ec2.SubnetType.PUBLIC } : privateSubnets(vpc),
       securityGroup: lbSecurityGroup,
       dropInvalidHeaderFields: true,
       deletionProtection: props.deletionProtection ?? false,
@@ -378,8 +392,10 @@ export class HybridService extends Construct implements ec2.IConnectable {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY,
+    const logGroup = libraryLogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      purpose: `the container log group of the ${this.node.path} service`,
+      encryptionKey: props.logEncryptionKey,
     });
     this.taskDefinition.addContainer('Container', {
       containerName: 'web',
@@ -398,7 +414,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
       taskDefinition: this.taskDefinition,
       desiredCount,
       securityGroups: [serviceSecurityGroup],
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: privateSubnets(vpc),
       assignPublicIp: false,
       circuitBreaker: { enable: true, rollback: true },
       enableExecuteCommand: props.enableExecuteCommand ?? false,
@@ -465,6 +481,7 @@ export class HybridService extends Construct implements ec2.IConnectable {
 
     this.alarms = this.createAlarms(props.alarmTopic);
     this.acknowledgeNagFindings(allowedCidrs, props.enableExecuteCommand ?? false);
+    this.acknowledgeComplianceFindings(props);
   }
 
   /**
@@ -532,8 +549,14 @@ export class HybridService extends Construct implements ec2.IConnectable {
   }
 
   private createAccessLogsBucket(expiration: Duration): s3.Bucket {
-    return secureBucket(this, 'AccessLogs', [{ expiration }],
-      'This bucket receives the load balancer\'s access logs; logging access to the log bucket itself would need yet another bucket.');
+    const holds = `This bucket holds the access logs of the load balancer of ${this.node.path}`;
+    return secureBucket(this, 'AccessLogs', [{ expiration }], {
+      accessLog: `${holds}; logging access to the log bucket itself would need yet another bucket.`,
+      replication: `${holds}, kept for accessLogsExpiration (${expiration.toHumanString()}); to replicate them, pass a bucket of yours with `
+        + 'replication as accessLogsBucket.',
+      versioning: `${holds}: ELB log delivery writes each log object once, under a unique key, and never overwrites it.`,
+      kms: `${holds}: ALB access log delivery supports only SSE-S3 (Amazon S3-managed keys), not SSE-KMS.`,
+    });
   }
 
   private createAlarms(topic: sns.ITopic | undefined): cloudwatch.Alarm[] {
@@ -547,6 +570,55 @@ export class HybridService extends Construct implements ec2.IConnectable {
     alarms.add('UnhealthyHosts', 'a target of the service has been unhealthy for 3 minutes',
       this.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }), 1, 3);
     return alarms.alarms;
+  }
+
+  /**
+   * What the NIST 800-53 R5 and HIPAA packs report about the service's own
+   * resources, acknowledged where it is the caller's stated choice (no
+   * certificate, no web ACL, no deletion protection: synth warns about HTTP)
+   * or the resource's nature.
+   */
+  private acknowledgeComplianceFindings(props: HybridServiceProps): void {
+    acknowledgeCompliance(this.taskDefinition, [{
+      rule: 'IAMNoInlinePolicy',
+      reason: `The task and execution roles of the ${this.node.path} service are used by its task definition alone: their inline default `
+        + 'policies hold exactly the grants made to them (a strict one-to-one policy, the case AWS recommends inline policies for).',
+    }]);
+    if (this.protocol === ServiceProtocol.HTTP) {
+      acknowledgeCompliance(this.listener, [
+        {
+          rule: 'ALBHttpToHttpsRedirection',
+          reason: `The listener of ${this.node.path} serves plain HTTP because no certificate was given (synth warns): pass certificate to `
+            + 'serve HTTPS on 443, with this port redirecting to it.',
+        },
+        {
+          rule: 'ELBv2ACMCertificateRequired',
+          reason: `The listener of ${this.node.path} has no certificate because none was given (synth warns about plain HTTP): pass `
+            + 'certificate, an ACM certificate of the service\'s domain, to serve HTTPS.',
+        },
+      ]);
+    } else if (this.redirectListener) {
+      acknowledgeCompliance(this.redirectListener, [{
+        rule: 'ELBv2ACMCertificateRequired',
+        reason: `The port 80 listener of ${this.node.path} only redirects to HTTPS on 443 (which has the certificate); it serves nothing itself.`,
+      }]);
+    }
+    const acks = [];
+    if (!props.webAcl) {
+      acks.push({
+        rule: 'ALBWAFEnabled',
+        reason: `No webAcl was given for the load balancer of ${this.node.path}: a WAF web ACL's rules depend on the application (and cost `
+          + '$5 a month per ACL plus $1 per rule), so pass webAcl to associate yours.',
+      });
+    }
+    if (!(props.deletionProtection ?? false)) {
+      acks.push({
+        rule: 'ELBDeletionProtectionEnabled',
+        reason: `The load balancer of ${this.node.path} holds no data and is deleted with the stack (plumbing is deleted, records are kept); `
+          + 'set deletionProtection: true to protect it.',
+      });
+    }
+    acknowledgeCompliance(this.loadBalancer, acks);
   }
 
   private acknowledgeNagFindings(allowedCidrs: string[], exec: boolean): void {

@@ -1,6 +1,6 @@
 import {
-  Duration, aws_cloudwatch as cloudwatch, aws_events as events, aws_events_targets as targets, aws_iam as iam,
-  aws_lambda as lambda, aws_logs as logs, aws_sqs as sqs, Lazy, Stack,
+  Duration, aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_events as events, aws_events_targets as targets, aws_iam as iam,
+  aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_sqs as sqs, Lazy, Stack,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { JobTrackingOptions, validateTracking } from './job-tracking';
@@ -52,6 +52,31 @@ export interface JobTrackerProps extends JobTrackingOptions {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * KMS key of the tracker's log group (its policy must let CloudWatch Logs use it).
+   * @default - CloudWatch Logs' service-side encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Run the tracker function in this VPC (it then needs a NAT gateway or the
+   * SQS, DynamoDB, EventBridge, ECS and X-Ray endpoints).
+   * @default - no VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` the tracker function runs in.
+   * @default - the private subnets: with egress, or isolated when the VPC has none
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Reserve the tracker function's concurrency (its event source mapping's maximum, 2).
+   * @default false
+   */
+  readonly reserveConcurrency?: boolean;
 }
 
 /** Options of the tracker's metrics. */
@@ -125,6 +150,11 @@ export class JobTracker extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       environment: { [TRACKER_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig(props) }) },
       failedRecords: 'records that keep failing return to the tracker queue, whose redrive policy moves them to its dead-letter queue',
+      purpose: `the tracker function of ${this.node.path}`,
+      logEncryptionKey: props.logEncryptionKey,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      reserveConcurrency: props.reserveConcurrency,
     });
     this.function = handler.function;
     this.role = handler.role;

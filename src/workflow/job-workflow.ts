@@ -1,6 +1,6 @@
 import {
-  Aws, Duration, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam,
-  aws_kms as kms, aws_logs as logs, aws_sns as sns, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks, RemovalPolicy,
+  Duration, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam,
+  aws_kms as kms, aws_logs as logs, aws_sns as sns, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import type { JobFieldUse } from './fargate-job-state';
@@ -8,7 +8,8 @@ import { JobIntegration, StepContext, WorkflowStep } from './workflow-step';
 import { DETAIL_TYPE_WORKFLOW_FAILED, EVENT_SOURCE } from '../contract/names';
 import { AlarmFactory } from '../internal/alarms';
 import { constructError, withPath } from '../internal/errors';
-import { acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
+import { libraryLogGroup } from '../internal/log-group';
+import { acknowledgeCompliance, acknowledgeWildcardResources, XRAY_WILDCARD } from '../internal/nag';
 import { IFargateJob } from '../job/fargate-job';
 
 /** A workflow that a dispatcher can start. */
@@ -83,7 +84,7 @@ export interface JobWorkflowProps {
 
   /**
    * Where the alarms on failed and timed-out executions notify.
-   * @default - alarms have no actions
+   * @default - the topic of a `ComplianceDefaults` aspect over this construct; else alarms have no actions
    */
   readonly alarmTopic?: sns.ITopic;
 
@@ -92,6 +93,13 @@ export interface JobWorkflowProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * KMS key of the execution log (its policy must let CloudWatch Logs use
+   * it; a key of this app gets that statement).
+   * @default - CloudWatch Logs' service-side encryption (the log records no execution data)
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -110,8 +118,6 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
   /** The role the state machine runs as. */
   public readonly role: iam.IRole;
   public readonly logGroup: logs.LogGroup;
-  /** Key of the execution log. */
-  public readonly logKey: kms.Key;
   public readonly alarms: cloudwatch.Alarm[];
   /** The marker templates the job steps resolve from the execution input. @internal */
   public readonly _jobFieldUses: JobFieldUse[] = [];
@@ -139,12 +145,10 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
     const init = new sfn.Pass(definition, 'Init', { result: sfn.Result.fromObject({}), resultPath: '$.steps' });
     init.next(chain.start);
 
-    this.logKey = new kms.Key(this, 'LogKey', { enableKeyRotation: true, description: `Encrypts the execution log of ${this.node.path}` });
-    this.logKey.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`));
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      encryptionKey: this.logKey,
+    this.logGroup = libraryLogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      purpose: `the execution log of the ${this.node.path} workflow (state transitions without execution data)`,
+      encryptionKey: props.logEncryptionKey,
     });
     const machine = new sfn.StateMachine(this, 'Resource', {
       definitionBody: sfn.DefinitionBody.fromChainable(init),
@@ -178,6 +182,11 @@ export class JobWorkflow extends Construct implements IJobWorkflow {
   }
 
   private acknowledgeNagFindings(): void {
+    acknowledgeCompliance(this.role, [{
+      rule: 'IAMNoInlinePolicy',
+      reason: `The role of the ${this.node.path} state machine is used by it alone: its inline default policy holds exactly what its steps `
+        + 'call (a strict one-to-one policy, the case AWS recommends inline policies for).',
+    }]);
     const policy = this.role.node.tryFindChild('DefaultPolicy');
     if (policy) {
       acknowledgeWildcardResources(policy, [

@@ -1,5 +1,6 @@
 import { Duration, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import { ClaimCheck, DispatchTarget, JobDispatcher, JobField } from '../../src';
 import { job, renderedConfig, resourceNamed, stackWithCluster } from '../helpers';
 
@@ -10,26 +11,30 @@ const statementsOf = (template: Template, prefix: string) => resourceNamed(templ
 
 describe('the default claim check', () => {
   const { stack, cluster } = stackWithCluster();
-  new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)) });
+  const d = new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)) });
   const template = Template.fromStack(stack);
-  const bucket = resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket');
+  const bucket = resourceNamed(template, 'AWS::S3::Bucket', 'ClaimCheckBucket');
+  const prefix = `claim-check/${d.startedBy}/`;
 
-  test('bucket: S3-managed encryption, public access blocked, owner-enforced, documents expire after 30 days', () => {
+  test('the stack\'s bucket (<stack>/ClaimCheckBucket): S3-managed encryption, public access blocked, owner-enforced, '
+    + 'the dispatcher\'s documents expire after 30 days, kept after stack deletion', () => {
+    expect(stack.node.findChild('ClaimCheckBucket')).toBe(d.claimCheckBucket);
+    expect(template.findResources('AWS::S3::Bucket')[bucket.id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     expect(bucket.props).toEqual({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       LifecycleConfiguration: {
         Rules: [
-          { Prefix: 'claim-check/', ExpirationInDays: 30, Status: 'Enabled' },
           { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+          { Prefix: prefix, ExpirationInDays: 30, Status: 'Enabled' },
         ],
       },
     });
   });
 
   test('bucket policy denies every request that is not over TLS', () => {
-    const policy = resourceNamed(template, 'AWS::S3::BucketPolicy', 'DispatcherClaimCheckBucketPolicy').props;
+    const policy = resourceNamed(template, 'AWS::S3::BucketPolicy', 'ClaimCheckBucketPolicy').props;
     expect(policy.PolicyDocument.Statement).toEqual([{
       Action: 's3:*',
       Condition: { Bool: { 'aws:SecureTransport': 'false' } },
@@ -41,18 +46,52 @@ describe('the default claim check', () => {
 
   test('the task role may read documents under the prefix, and nothing else', () => {
     expect(statementsOf(template, 'JobTaskRoleDefaultPolicy')).toEqual([
-      { Action: 's3:GetObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, 'claim-check/') },
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, prefix) },
     ]);
   });
 
   test('the dispatcher may write documents under the prefix (asserted with its whole policy in job-dispatcher.test.ts)', () => {
     expect(statementsOf(template, 'DispatcherRoleDefaultPolicy')).toContainEqual(
-      { Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, 'claim-check/') });
+      { Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, prefix) });
   });
 
   test('the bucket is exposed for users who read documents elsewhere', () => {
     const dispatcher = stack.node.findChild('Dispatcher') as JobDispatcher;
     expect(stack.resolve(dispatcher.claimCheckBucket!.bucketName)).toEqual({ Ref: bucket.id });
+  });
+});
+
+describe('one claim-check bucket per stack', () => {
+  test('two dispatchers share the bucket, each under its own prefix: each writes and its job reads only its own documents', () => {
+    const { stack, cluster } = stackWithCluster();
+    const a = new JobDispatcher(stack, 'A', { target: DispatchTarget.fargateJob(job(stack, cluster, {}, 'JobA')) });
+    const b = new JobDispatcher(stack, 'B', { target: DispatchTarget.fargateJob(job(stack, cluster, {}, 'JobB'), { claimCheck: ClaimCheck.s3({ expiration: Duration.days(20) }) }) });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.resourceCountIs('AWS::S3::BucketPolicy', 1);
+    expect(a.claimCheckBucket).toBe(b.claimCheckBucket);
+    const bucket = resourceNamed(template, 'AWS::S3::Bucket', 'ClaimCheckBucket');
+    const [prefixA, prefixB] = [`claim-check/${a.startedBy}/`, `claim-check/${b.startedBy}/`];
+    expect(prefixA).not.toEqual(prefixB);
+    expect(bucket.props.LifecycleConfiguration.Rules).toEqual([
+      { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+      { Prefix: prefixA, ExpirationInDays: 30, Status: 'Enabled' },
+      { Prefix: prefixB, ExpirationInDays: 20, Status: 'Enabled' },
+    ]);
+    expect(statementsOf(template, 'JobATaskRoleDefaultPolicy')).toEqual([{ Action: 's3:GetObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, prefixA) }]);
+    expect(statementsOf(template, 'JobBTaskRoleDefaultPolicy')).toEqual([{ Action: 's3:GetObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, prefixB) }]);
+    expect(statementsOf(template, 'ARoleDefaultPolicy')).toContainEqual({ Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, prefixA) });
+    expect(statementsOf(template, 'BRoleDefaultPolicy')).toContainEqual({ Action: 's3:PutObject', Effect: 'Allow', Resource: objectsUnder(bucket.id, prefixB) });
+    expect(renderedConfig(stack, 'AFunction').target.claimCheck.prefix).toBe(prefixA);
+    expect(renderedConfig(stack, 'BFunction').target.claimCheck.prefix).toBe(prefixB);
+  });
+
+  test('a construct of the stack named ClaimCheckBucket that is not a bucket fails with what to do', () => {
+    const { stack, cluster } = stackWithCluster();
+    new Construct(stack, 'ClaimCheckBucket');
+    expect(() => new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster)) }))
+      .toThrow('Test has a construct with id \'ClaimCheckBucket\' that is not a bucket, but that id is where dispatchers find the stack\'s '
+        + 'claim-check bucket: rename that construct, or pass ClaimCheck.s3({ bucket }) to the dispatchers');
   });
 });
 
@@ -83,8 +122,9 @@ describe('claim check options', () => {
   test('expiration sets the lifecycle rule of the created bucket', () => {
     const { stack, cluster } = stackWithCluster();
     new JobDispatcher(stack, 'Dispatcher', { target: DispatchTarget.fargateJob(job(stack, cluster), { claimCheck: ClaimCheck.s3({ expiration: Duration.days(20) }) }) });
-    const bucket = resourceNamed(Template.fromStack(stack), 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').props;
-    expect(bucket.LifecycleConfiguration.Rules[0]).toEqual({ Prefix: 'claim-check/', ExpirationInDays: 20, Status: 'Enabled' });
+    const bucket = resourceNamed(Template.fromStack(stack), 'AWS::S3::Bucket', 'ClaimCheckBucket').props;
+    const d = stack.node.findChild('Dispatcher') as JobDispatcher;
+    expect(bucket.LifecycleConfiguration.Rules[1]).toEqual({ Prefix: `claim-check/${d.startedBy}/`, ExpirationInDays: 20, Status: 'Enabled' });
   });
 
   test('disabled: no bucket, no S3 permissions, no claim check in the config', () => {

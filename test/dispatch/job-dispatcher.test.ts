@@ -12,8 +12,9 @@ function dispatcherStack(props: Partial<ConstructorParameters<typeof JobDispatch
 }
 
 describe('JobDispatcher resources', () => {
-  const { stack } = dispatcherStack();
+  const { stack, dispatcher } = dispatcherStack();
   const template = Template.fromStack(stack);
+  const claimPrefix = `claim-check/${dispatcher.startedBy}/`;
 
   test('dispatch queue and DLQ: SQS-managed encryption, redrive after 5 receives, visibility 6 x timeout', () => {
     const queue = resourceNamed(template, 'AWS::SQS::Queue', 'DispatcherQueue');
@@ -86,7 +87,7 @@ describe('JobDispatcher resources', () => {
       {
         Action: 's3:PutObject',
         Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('AWS::S3::Bucket', 'DispatcherClaimCheckBucket'), 'Arn'] }, '/claim-check/*']] },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('AWS::S3::Bucket', 'ClaimCheckBucket'), 'Arn'] }, `/${claimPrefix}*`]] },
       },
       { Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'DispatcherDeadLetterQueue'), 'Arn'] } },
       {
@@ -126,9 +127,9 @@ describe('JobDispatcher resources', () => {
         },
         ledger: { table: `<{'Ref':'${resourceNamed(template, 'AWS::DynamoDB::Table', 'DispatcherLedger').id}'}>`, ttlSeconds: 30 * 86400 },
         claimCheck: {
-          bucket: `<{'Ref':'${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}'}>`,
-          endpoint: `https://<{'Fn::GetAtt':['${resourceNamed(template, 'AWS::S3::Bucket', 'DispatcherClaimCheckBucket').id}','RegionalDomainName']}>`,
-          prefix: 'claim-check/',
+          bucket: `<{'Ref':'${resourceNamed(template, 'AWS::S3::Bucket', 'ClaimCheckBucket').id}'}>`,
+          endpoint: `https://<{'Fn::GetAtt':['${resourceNamed(template, 'AWS::S3::Bucket', 'ClaimCheckBucket').id}','RegionalDomainName']}>`,
+          prefix: claimPrefix,
         },
         tracking: true,
       },

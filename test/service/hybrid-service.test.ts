@@ -29,7 +29,7 @@ describe('default configuration: internal, HTTP', () => {
   test('an internal load balancer in private subnets that drops invalid headers and logs access', () => {
     const lb = resourceNamed(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'WebLoadBalancer').props;
     expect(lb.Scheme).toBe('internal');
-    expect(lb.Subnets).toEqual([{ Ref: id('AWS::EC2::Subnet', 'WebVpcPrivateSubnet1') }, { Ref: id('AWS::EC2::Subnet', 'WebVpcPrivateSubnet2') }]);
+    expect(lb.Subnets).toEqual([{ Ref: id('AWS::EC2::Subnet', 'JobVpcPrivateSubnet1') }, { Ref: id('AWS::EC2::Subnet', 'JobVpcPrivateSubnet2') }]);
     expect(lb.LoadBalancerAttributes).toEqual(expect.arrayContaining([
       { Key: 'deletion_protection.enabled', Value: 'false' },
       { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },

@@ -1,4 +1,4 @@
-import { App, Duration, Stack, aws_lambda as lambda, aws_sns as sns, aws_stepfunctions as sfn } from 'aws-cdk-lib';
+import { App, Duration, Stack, aws_kms as kms, aws_lambda as lambda, aws_sns as sns, aws_stepfunctions as sfn } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { localDefinition, runLocally, stepError } from './local';
 import { FargateJob, JobIntegration, JobWorkflow, WorkflowFailureHandler, WorkflowStep } from '../../src';
@@ -198,7 +198,7 @@ describe('parallel branches', () => {
 describe('the state machine resource', () => {
   const { template, workflow, job, stack } = pipeline();
   const id = (type: string, prefix: string) => resourceNamed(template, type, prefix).id;
-  const clusterId = id('AWS::ECS::Cluster', 'JobCluster');
+  const clusterId = id('AWS::ECS::Cluster', 'JobVpcCluster');
 
   test('role: exactly the documented ECS integration policy narrowed to the cluster, the functions, the bus, logs and X-Ray; no * action', () => {
     const statements = resourceNamed(template, 'AWS::IAM::Policy', 'PipelineRoleDefaultPolicy').props.PolicyDocument.Statement;
@@ -253,7 +253,7 @@ describe('the state machine resource', () => {
     }]);
   });
 
-  test('logging: every event to a KMS-encrypted log group without execution data; tracing on; a 24-hour timeout', () => {
+  test('logging: every event, without execution data, to a log group kept after deletion; tracing on; a 24-hour timeout', () => {
     const machine = resourceNamed(template, 'AWS::StepFunctions::StateMachine', 'Pipeline').props;
     expect(machine.LoggingConfiguration).toEqual({
       Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [id('AWS::Logs::LogGroup', 'PipelineLogGroup'), 'Arn'] } } }],
@@ -262,8 +262,34 @@ describe('the state machine resource', () => {
     });
     expect(machine.TracingConfiguration).toEqual({ Enabled: true });
     expect(localDefinition(template).TimeoutSeconds).toBe(86400);
-    expect(resourceNamed(template, 'AWS::Logs::LogGroup', 'PipelineLogGroup').props.KmsKeyId).toEqual({ 'Fn::GetAtt': [id('AWS::KMS::Key', 'PipelineLogKey'), 'Arn'] });
-    expect(resourceNamed(template, 'AWS::KMS::Key', 'PipelineLogKey').props.EnableKeyRotation).toBe(true);
+    // CloudWatch Logs' own encryption unless a key is given: no KMS key per log group
+    expect(resourceNamed(template, 'AWS::Logs::LogGroup', 'PipelineLogGroup').props).toEqual({ RetentionInDays: 30 });
+    expect(template.findResources('AWS::Logs::LogGroup')[id('AWS::Logs::LogGroup', 'PipelineLogGroup')]).toMatchObject({ DeletionPolicy: 'Retain' });
+    template.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  test('logEncryptionKey encrypts the execution log with the given key, whose policy lets CloudWatch Logs of the account use it', () => {
+    const keyed = new Stack(new App(), 'Keyed');
+    const key = new kms.Key(keyed, 'Key', { enableKeyRotation: true });
+    const step = new lambda.Function(keyed, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
+    new JobWorkflow(keyed, 'Flow', { steps: [WorkflowStep.invoke(step, { name: 'A' })], logEncryptionKey: key });
+    const t = Template.fromStack(keyed);
+    const keyId = resourceNamed(t, 'AWS::KMS::Key', 'Key').id;
+    expect(resourceNamed(t, 'AWS::Logs::LogGroup', 'FlowLogGroup').props.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    t.resourceCountIs('AWS::KMS::Key', 1);
+    expect(resourceNamed(t, 'AWS::KMS::Key', 'Key').props.KeyPolicy.Statement).toContainEqual({
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Effect: 'Allow',
+      Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*']],
+          },
+        },
+      },
+    });
   });
 
   test('alarms on failed and timed-out executions', () => {
