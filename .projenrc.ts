@@ -161,6 +161,10 @@ new javascript.TypescriptConfig(project, {
   compilerOptions: { rootDir: '.', noEmit: true },
 });
 
+// Tests, examples, bench and scripts type-checked before jest runs: ts-jest
+// compiles each test file on its own and let a test with a type error pass.
+project.testTask.prependExec('tsc -p tsconfig.dev.json');
+
 // `npm run bench`: ratios against baselines measured in the same run (see bench/run.ts).
 project.addTask('bench', {
   description: 'Benchmark the dispatcher (init, size, batch latency, throughput, loss, synth, heap) into bench/results.json',
