@@ -1,14 +1,20 @@
-import { App, CfnOutput, Stack, StackProps, aws_ecs as ecs, aws_events as events } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps, aws_ecs as ecs, aws_events as events } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { dispatcherOutputs } from './outputs';
-import { EventBridgeSource, FargateJob, DispatchTarget, JobDispatcher, JobField } from '../src';
+import {
+  DispatchTarget, EventBridgeSource, FargateJob, JobArray, JobDispatcher, JobField, JobTracking, RetryAction, RetryRule,
+} from '../src';
 
 /**
- * A custom `OrderPlaced` event on the orders bus starts a Fargate task that
- * receives the order id and the event detail.
+ * A custom `OrderPlaced` event on the orders bus fulfils each of its line
+ * items in a Fargate task of its own (an array job: one child per element
+ * of `detail.items`, each launched once), and one `Array Job Completed`
+ * event follows the last. Exit code 2 (a bad item) is not retried; a Spot
+ * interruption is; a task not running within 15 minutes is stopped and
+ * retried.
  *
  *     aws events put-events --entries '[{"EventBusName":"<OrdersBusName>","Source":"com.example.orders",
- *       "DetailType":"OrderPlaced","Detail":"{\"orderId\":\"42\"}"}]'
+ *       "DetailType":"OrderPlaced","Detail":"{\"orderId\":\"42\",\"items\":[\"book\",\"pen\"]}"}]'
  */
 export class EventBridgeToFargateStack extends Stack {
   public readonly bus: events.EventBus;
@@ -22,16 +28,21 @@ export class EventBridgeToFargateStack extends Stack {
 
     const job = this.job = new FargateJob(this, 'FulfilmentJob', {
       image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1.36.1'),
-      command: ['sh', '-c', 'echo "fulfilling order $ORDER_ID ($DETAIL_TYPE): $DETAIL"'],
+      command: ['sh', '-c', 'echo "fulfilling order $ORDER_ID item $HC_ARRAY_INDEX of $HC_ARRAY_SIZE: $HC_ARRAY_ELEMENT ($DETAIL_TYPE)"'],
       environment: {
         ORDER_ID: JobField.fromPath('$.detail.orderId'),
         DETAIL_TYPE: JobField.detailType(),
-        DETAIL: JobField.detail(),
       },
     });
 
     this.dispatcher = new JobDispatcher(this, 'Dispatcher', {
-      target: DispatchTarget.fargateJob(job),
+      target: DispatchTarget.fargateJob(job, {
+        array: JobArray.fromList('$.detail.items'),
+        tracking: JobTracking.enabled({
+          retryRules: [RetryRule.onExitCode(2, RetryAction.EXIT), RetryRule.onReason('*Spot*')],
+          startTimeout: Duration.minutes(15),
+        }),
+      }),
       sources: [new EventBridgeSource({
         eventBus: this.bus,
         eventPattern: { source: ['com.example.orders'], detailType: ['OrderPlaced'] },

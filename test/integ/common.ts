@@ -29,9 +29,14 @@ export function integTest(app: App, name: string, stack: Stack): IntegTest {
  * bus, so a test can wait for one.
  */
 export function captureJobSucceeded(stack: Stack): sqs.Queue {
-  const queue = new sqs.Queue(stack, 'IntegJobEvents', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
-  new events.Rule(stack, 'IntegJobEventsRule', {
-    eventPattern: { source: ['cdk-hybrid-compute'], detailType: ['Job Succeeded'] },
+  return captureEvents(stack, 'Job Succeeded', 'IntegJobEvents');
+}
+
+/** A queue that receives the library's events of one detail type (on the default bus). */
+export function captureEvents(stack: Stack, detailType: string, id: string): sqs.Queue {
+  const queue = new sqs.Queue(stack, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+  new events.Rule(stack, `${id}Rule`, {
+    eventPattern: { source: ['cdk-hybrid-compute'], detailType: [detailType] },
     targets: [new targets.SqsQueue(queue)],
   });
   return queue;
@@ -39,9 +44,14 @@ export function captureJobSucceeded(stack: Stack): sqs.Queue {
 
 /** Waits until `queue` holds a `Job Succeeded` event. */
 export function expectJobSucceeded(integ: IntegTest, queue: sqs.IQueue): IApiCall {
+  return expectEvent(integ, queue, 'Job Succeeded');
+}
+
+/** Waits until `queue` holds an event of `detailType` whose body also matches `pattern`. */
+export function expectEvent(integ: IntegTest, queue: sqs.IQueue, detailType: string, pattern = ''): IApiCall {
   return integ.assertions.awsApiCall('SQS', 'receiveMessage', { QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 })
     .expect(ExpectedResult.objectLike({
-      Messages: Match.arrayWith([Match.objectLike({ Body: Match.stringLikeRegexp('"detail-type":"Job Succeeded"') })]),
+      Messages: Match.arrayWith([Match.objectLike({ Body: Match.stringLikeRegexp(`"detail-type":"${detailType}"${pattern}`) })]),
     }))
     .waitForAssertions(WAIT);
 }
