@@ -15,7 +15,9 @@ export function build(app = new App()): App {
 
   integ.assertions.awsApiCall('EventBridge', 'putEvents', {
     Entries: [{
-      EventBusName: stack.bus.eventBusName, Source: 'com.example.orders', DetailType: 'OrderPlaced',
+      EventBusName: stack.bus.eventBusName,
+      Source: 'com.example.orders',
+      DetailType: 'OrderPlaced',
       Detail: JSON.stringify({ orderId: 'integ-7', items: ['book', 'pen'] }),
     }],
   })
