@@ -108,6 +108,8 @@ export interface ArrayConfig {
   readonly failParent: boolean;
   /** The bus of the `Array Job Completed` event (the tracker's). */
   readonly eventBusName: string;
+  /** Children launched per step (the construct leaves the default, 50; tests take smaller steps to exercise the cursor). */
+  readonly launchStep?: number;
 }
 
 /** A dispatcher that launches one Fargate task per job. */

@@ -30,6 +30,8 @@ export enum JobStatus {
   FAILED = 'FAILED',
   /** The current run's task stopped without success; the tracker enqueued the next run. */
   RETRYING = 'RETRYING',
+  /** A child of an array job that failed (`FAIL_PARENT`) before the child was launched: it never will be. */
+  CANCELLED = 'CANCELLED',
 }
 
 /** Which capacity an attempt used. */
@@ -66,6 +68,8 @@ export interface LedgerRecord {
    */
   readonly owner?: string;
   readonly leaseUntil?: number;
+  /** The open attempt's token was never sent (the task cap deferred it): nothing can have started under it. */
+  readonly notCalled?: boolean;
   /** When the job was first enqueued (epoch ms): HC_ENQUEUED_AT, the same for every delivery of the job. */
   readonly enqueuedAt?: number;
   /** Why the latest attempt started no task. */
@@ -97,6 +101,10 @@ export interface LedgerRecord {
   readonly arraySize?: number;
   /** Array job: children `0 .. arrayLaunched - 1` are launched (or cancelled); the dispatcher launches from here. */
   readonly arrayLaunched?: number;
+  /** Array job: children from here on were never tried (no delivery started their launch); they can be cancelled at once. */
+  readonly arrayAttempted?: number;
+  /** Array job: when the cursor last moved (epoch ms): an array that makes progress is not dead-lettered for its age. */
+  readonly arrayProgressAt?: number;
   /** Array job: whether the first child that fails fails the parent. */
   readonly arrayFailParent?: boolean;
   /** Array job: children whose final outcome is counted, by index (each once). */
@@ -105,13 +113,16 @@ export interface LedgerRecord {
   readonly childrenFailed?: number;
   /** Array job: children never launched because the parent had failed. */
   readonly childrenCancelled?: number;
-  /** Array job: who publishes the completion event, and whether it is sent. */
+  /** Array job: who publishes the completion event (until `claimUntil`, epoch ms), and whether it is sent. */
   readonly completionBy?: string;
+  readonly claimUntil?: number;
   readonly completionSent?: boolean;
   readonly completedAt?: string;
   /** A child of an array job (child item): its parent's job id and its index. */
   readonly arrayJobId?: string;
   readonly arrayIndex?: number;
+  /** A child cancelled before it launched (its parent failed under `FAIL_PARENT`): never launched. */
+  readonly cancelled?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly launchedAt?: string;

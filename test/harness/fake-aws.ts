@@ -88,7 +88,9 @@ export interface FakeTask {
   readonly capacity: string;
   readonly clientToken?: string;
   readonly overrides?: any;
-  /** Epoch ms of its creation (and start, once running); tests may move it back to age a task. */
+  /** Epoch ms of its creation; tests may move it back to age a task. */
+  createdAt: number;
+  /** Epoch ms of its start (RUNNING; the launch itself unless it was stuck); tests may move it back to age a task. */
   startedAt: number;
   stopped: boolean;
   /** False while it is stuck before RUNNING (PROVISIONING): see `FakeAws.stuckStarts`. */
@@ -269,7 +271,7 @@ export class FakeAws {
         group: 'family:count',
         lastStatus: 'STOPPED',
         overrides: task.overrides ?? { containerOverrides: [] },
-        createdAt: new Date(task.startedAt).toISOString(),
+        createdAt: new Date(task.createdAt).toISOString(),
         ...(task.running ? { startedAt: new Date(task.startedAt).toISOString() } : {}),
         startedBy: task.startedBy,
         stopCode: stop.stopCode,
@@ -278,6 +280,14 @@ export class FakeAws {
         taskArn,
       },
     };
+  }
+
+  /** A task stuck before RUNNING starts now (its creation time stays). */
+  public startTask(taskArn: string): void {
+    const task = this.tasks.find((t) => t.taskArn === taskArn);
+    if (!task) throw new Error(`no task ${taskArn}`);
+    task.running = true;
+    task.startedAt = Date.now();
   }
 
   /** Marks a task stopped (it no longer counts as running). */
@@ -345,7 +355,7 @@ export class FakeAws {
             clusterArn: t.cluster,
             lastStatus: t.stopped ? 'STOPPED' : t.running ? 'RUNNING' : 'PROVISIONING',
             startedBy: t.startedBy,
-            createdAt: t.startedAt / 1000,
+            createdAt: t.createdAt / 1000,
             ...(t.running ? { startedAt: t.startedAt / 1000 } : {}),
           })),
           failures: [],
@@ -463,6 +473,7 @@ export class FakeAws {
         capacity,
         clientToken: input.clientToken,
         overrides: input.overrides,
+        createdAt: Date.now(),
         startedAt: Date.now(),
         stopped: false,
         running: this.stuckStarts > 0 ? (this.stuckStarts--, false) : true,

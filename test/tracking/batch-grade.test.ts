@@ -112,11 +112,12 @@ describe('start timeout', () => {
     const [stuck, fine] = r.fake.tasks;
     expect([stuck.running, fine.running]).toEqual([false, true]);
     // 9 minutes: not yet.
-    stuck.startedAt -= 9 * 60_000;
+    stuck.createdAt -= 9 * 60_000;
+    fine.createdAt -= 20 * 60_000;
     fine.startedAt -= 20 * 60_000;
     await tracker.sweep();
     expect(r.fake.stopped).toEqual([]);
-    stuck.startedAt -= 2 * 60_000;
+    stuck.createdAt -= 2 * 60_000;
     await tracker.sweep();
     expect(r.fake.stopped).toEqual([{ task: stuck.taskArn, reason: 'cdk-hybrid-compute: job did not start within 600 s (still PROVISIONING)' }]);
     // ECS publishes the stop: UserInitiated with the reason given.
@@ -134,20 +135,35 @@ describe('start timeout', () => {
     r.fake.stuckStarts = 1;
     r.queue.send(JSON.stringify({ Records: [s3Record('in/stuck.csv')] }));
     await r.queue.drain(r.handler);
-    r.fake.tasks[0].startedAt -= 61 * 60_000;
+    r.fake.tasks[0].createdAt -= 61 * 60_000;
     await tracker.sweep();
     expect(r.fake.stopped.map((s) => s.reason)).toEqual(['cdk-hybrid-compute: job timed out after 3600 s']);
   });
 
-  test('with both, a task that started is held to the run timeout from its start', async () => {
-    const tracker = shippedTracker(r, { timeoutSeconds: 3600, startTimeoutSeconds: 600 });
+  test('with both, a task that started late is held to the run timeout from its start, not its creation', async () => {
+    const tracker = shippedTracker(r, { timeoutSeconds: 3600, startTimeoutSeconds: 3000 });
+    r.fake.stuckStarts = 1;
     r.queue.send(JSON.stringify({ Records: [s3Record('in/long.csv')] }));
     await r.queue.drain(r.handler);
-    r.fake.tasks[0].startedAt -= 30 * 60_000;
+    const task = r.fake.tasks[0];
+    // Stuck for 45 minutes (under the 50-minute start timeout), then it starts.
+    task.createdAt -= 45 * 60_000;
     await tracker.sweep();
     expect(r.fake.stopped).toEqual([]);
-    r.fake.tasks[0].startedAt -= 31 * 60_000;
+    r.fake.startTask(task.taskArn);
+    task.startedAt -= 30 * 60_000;
+    task.createdAt -= 30 * 60_000;
+    // 75 minutes since creation, 30 since the start: within the run timeout.
+    await tracker.sweep();
+    expect(r.fake.stopped).toEqual([]);
+    task.startedAt -= 31 * 60_000;
     await tracker.sweep();
     expect(r.fake.stopped.map((s) => s.reason)).toEqual(['cdk-hybrid-compute: job timed out after 3600 s']);
+  });
+
+  test('an exit-code rule does not match a task the tracker stopped: its 137 is the stop signal, not the job', async () => {
+    const tracker = shippedTracker(r, { timeoutSeconds: 3600, retryRules: rules(RetryRule.onExitCode(137)) });
+    expect(await runJob(tracker, [{ stopCode: 'UserInitiated', stoppedReason: 'cdk-hybrid-compute: job timed out after 3600 s', exitCode: 137 }])).toBe(1);
+    expect(r.fake.events.map((e) => [e.DetailType, e.Detail.outcome, e.Detail.retryRule])).toEqual([['Job Failed', 'TIMED_OUT', undefined]]);
   });
 });

@@ -140,13 +140,13 @@ export class Dispatcher {
     } catch (e) {
       reason = errorText(e);
       if (e instanceof ContinuationError) {
-        return this.carryOver(record, reason, receiveCount, 0);
+        return this.carryOver(record, reason, receiveCount, 0, e.progressAt);
       }
       if (e instanceof DeferredError) {
         if (!lastReceive) {
           return { status: 'deferred', reason };
         }
-        return this.carryOver(record, reason, receiveCount);
+        return this.carryOver(record, reason, receiveCount, CARRY_OVER_DELAY_SECONDS, e.progressAt);
       }
       if (!(e instanceof PermanentError)) {
         if (!lastReceive) {
@@ -200,7 +200,7 @@ export class Dispatcher {
    * carry, is dead-lettered with the reason.
    */
   private async carryOver(record: SqsRecord, reason: string, receiveCount: number,
-    delaySeconds = CARRY_OVER_DELAY_SECONDS): Promise<RecordOutcome> {
+    delaySeconds = CARRY_OVER_DELAY_SECONDS, progressAt?: number): Promise<RecordOutcome> {
     let sent: { body: string; attributes?: Record<string, { DataType: string; StringValue: string }>; jobs: string[] };
     try {
       const queue = this.queues.get(record.eventSourceARN)!;
@@ -218,8 +218,11 @@ export class Dispatcher {
         return { status: 'carried-over', reason };
       }
       const enqueuedAt = normalized.enqueuedAt ?? sentTimestampOf(record);
-      if (enqueuedAt !== undefined && Date.now() - enqueuedAt > MAX_CARRY_OVER_AGE_MS) {
-        return await this.deadLetter(record, `${reason}; deferred for more than 24 hours since it was enqueued: not carried over again`, receiveCount);
+      // Bounded from the last progress (an array job's cursor), or else from the first enqueue.
+      const since = Math.max(enqueuedAt ?? 0, progressAt ?? 0);
+      if (since > 0 && Date.now() - since > MAX_CARRY_OVER_AGE_MS) {
+        return await this.deadLetter(record, `${reason}; deferred for more than 24 hours since it was ${progressAt ? 'last moved on' : 'enqueued'}: `
+          + 'not carried over again', receiveCount);
       }
       const sourceArn = queue.dispatchQueue ? messageAttribute(record, DLQ_ATTR_SOURCE) : record.eventSourceARN;
       const source = sourceArn ? this.queues.get(sourceArn) : undefined;

@@ -16,7 +16,12 @@ export class RetryableError extends Error {
 
 /** A record left in the queue because the target has no room for it now (the running-task cap). */
 export class DeferredError extends Error {
-  constructor(message: string) {
+  /**
+   * `progressAt`: when the record's work last moved on (epoch ms; an array
+   * job's cursor): its carry-over is bounded in age from then, not from its
+   * first enqueue.
+   */
+  constructor(message: string, public readonly progressAt?: number) {
     super(message);
     this.name = 'DeferredError';
   }
@@ -29,7 +34,7 @@ export class DeferredError extends Error {
  */
 export class ContinuationError extends DeferredError {
   constructor(message: string) {
-    super(message);
+    super(message, Date.now());
     this.name = 'ContinuationError';
   }
 }

@@ -30,6 +30,14 @@ const ARRAY_STEP_MARGIN_MS = 3_000;
 /** Bytes of the overrides kept free for the array entries (besides the element). */
 const ARRAY_ENV_RESERVE = 160;
 
+/** An array job's children, ready to launch: their number, elements (from a list) and the overrides they share. */
+interface PreparedArray {
+  readonly job: Job;
+  readonly size: number;
+  readonly elements?: string[];
+  readonly base: PreparedJob;
+}
+
 /** A child of an array job, as its launch records it. */
 interface ArrayChild {
   readonly arrayJobId: string;
@@ -81,7 +89,7 @@ export interface FargateClients {
 }
 
 /** What became of one job of a record. */
-type JobLaunch = 'launched' | 'already-launched' | 'superseded' | 'deferred';
+type JobLaunch = 'launched' | 'already-launched' | 'superseded' | 'deferred' | 'cancelled';
 
 /** What one RunTask attempt did. */
 type AttemptResult = { readonly taskArn: string } | { readonly failure: string };
@@ -237,7 +245,8 @@ export class FargateLauncher implements Launcher {
       } else {
         const settled = this.settled(record, run);
         if (settled) {
-          log(settled === 'already-launched' ? 'job already launched' : 'job superseded by a later run', { taskArn: record?.taskArn, ledgerRun: record?.run });
+          const what = settled === 'already-launched' ? 'job already launched' : settled === 'cancelled' ? 'job cancelled (its array failed)' : 'job superseded by a later run';
+          log(what, { taskArn: record?.taskArn, ledgerRun: record?.run });
           return settled;
         }
         if (record && record.run === run && record.attemptState === 'open') {
@@ -282,8 +291,8 @@ export class FargateLauncher implements Launcher {
       // for lack of room is simply tried (with its token) on the next delivery.
       const budget = this.budget instanceof LaunchBudget ? this.budget : undefined;
       if (budget && !budget.take(1)) {
-        // RunTask was not called: the next delivery may take the attempt at once.
-        await ledger.release(key, run, attempt, me).catch(() => undefined);
+        // RunTask was not called: the next delivery may take the attempt at once (or cancel it, for a child).
+        await ledger.release(key, run, attempt, me, true).catch(() => undefined);
         return 'deferred';
       }
       let launched = false;
@@ -322,6 +331,7 @@ export class FargateLauncher implements Launcher {
   /** Whether the ledger says the job needs nothing for `run`. */
   private settled(record: LedgerRecord | undefined, run: number): JobLaunch | undefined {
     if (!record) return undefined;
+    if (record.cancelled) return 'cancelled';
     if (record.arraySize !== undefined) {
       throw new PermanentError(`job ${record.jobId} is an array job in the ledger, and this dispatcher launches single jobs: `
         + 'a deploy removed the array option while the job was in flight; delete its ledger item to launch it as a single job');
@@ -346,13 +356,16 @@ export class FargateLauncher implements Launcher {
    */
   private async launchArrays(array: ArrayConfig, request: LaunchRequest, context: BatchContext): Promise<string[]> {
     const arrays = request.jobs.map((job) => this.prepareArray(array, job));
+    if (this.budget instanceof Error) {
+      throw new RetryableError(`cannot count the running tasks for maxConcurrentTasks: ${errorText(this.budget)}`);
+    }
     const launched: string[] = [];
     for (const a of arrays) launched.push(...await this.launchArray(array, a, request, context));
     return launched;
   }
 
   /** An array job's children: their number, elements (from a list) and the overrides they share. */
-  private prepareArray(array: ArrayConfig, job: Job): { job: Job; size: number; elements?: string[]; base: PreparedJob } {
+  private prepareArray(array: ArrayConfig, job: Job): PreparedArray {
     let size = array.size ?? 0;
     let elements: string[] | undefined;
     if (array.listPath !== undefined) {
@@ -383,7 +396,7 @@ export class FargateLauncher implements Launcher {
   }
 
   /** The overrides of child `index`: the job's own, plus its array entries. */
-  private childOverrides(a: { job: Job; size: number; elements?: string[]; base: PreparedJob }, index: number): TaskOverrides {
+  private childOverrides(a: PreparedArray, index: number): TaskOverrides {
     return withTrackingEnv(a.base.overrides, this.job.containerName, {
       [ENV_ARRAY_JOB_ID]: a.job.id,
       [ENV_ARRAY_INDEX]: String(index),
@@ -394,13 +407,13 @@ export class FargateLauncher implements Launcher {
 
   /**
    * Launches an array job's children from the cursor in its parent item,
-   * a step of `ARRAY_CHUNK` at a time, each child exactly once through its
-   * own ledger item. After each step the cursor moves past the children
-   * launched; near the deadline the record continues in a new message. A
-   * parent failed under `failParent` has its unlaunched children cancelled.
+   * a step at a time, each child exactly once through its own ledger item.
+   * Before a step, its children are marked tried in the parent; after it,
+   * the cursor moves past the children launched. Near the deadline the
+   * record continues in a new message. A parent failed under `failParent`
+   * has its children that never launched cancelled, one by one.
    */
-  private async launchArray(array: ArrayConfig, a: { job: Job; size: number; elements?: string[]; base: PreparedJob },
-    request: LaunchRequest, context: BatchContext): Promise<string[]> {
+  private async launchArray(array: ArrayConfig, a: PreparedArray, request: LaunchRequest, context: BatchContext): Promise<string[]> {
     const ledger = this.clients.ledger;
     const job = a.job;
     const key = ledgerKey(this.startedBy, job.id);
@@ -412,49 +425,48 @@ export class FargateLauncher implements Launcher {
         + 'a deploy added the array option while the job was in flight; delete its ledger item to launch it as an array job');
     }
     const size = parent.arraySize!;
-    if (size > a.size) {
-      throw new PermanentError(`array job ${job.id} was started with ${size} children and its event now gives ${a.size}: `
-        + 'a deploy changed the array option while the job was in flight');
+    if (size !== a.size) {
+      throw new PermanentError(`array job ${job.id} was started with ${size} children and is now given ${a.size}: a deploy changed the array `
+        + 'option while the job was in flight, and its children would disagree on HC_ARRAY_SIZE; launch it again under a new job id, or deploy the old size');
     }
     if (a.base.claimCheck && (parent.arrayLaunched ?? 0) < size) {
       await this.clients.putObject!(`${this.target.claimCheck!.endpoint}/${a.base.claimCheck.key}`, a.base.claimCheck.body);
     }
+    const step = array.launchStep ?? ARRAY_CHUNK;
     const launched: string[] = [];
-    let cursor = parent.arrayLaunched ?? 0;
-    for (let step = 0; cursor < size; step++) {
-      if (parent.arrayFailParent && parent.status === JobStatus.FAILED) {
-        await this.cancelRest(key, parent, cursor, size, context);
+    const failing = (p: LedgerRecord) => p.arrayFailParent === true && p.status === JobStatus.FAILED;
+    for (let n = 0; (parent.arrayLaunched ?? 0) < size; n++) {
+      const cursor: number = parent.arrayLaunched ?? 0;
+      if (failing(parent)) {
+        parent = await this.cancelRest(key, parent, a, request, context);
         break;
       }
       // Every delivery makes progress: the deadline is checked from the second step on.
-      if (step > 0 && Date.now() > context.deadline - ARRAY_STEP_MARGIN_MS) {
+      if (n > 0 && Date.now() > context.deadline - ARRAY_STEP_MARGIN_MS) {
         throw new ContinuationError(`array job ${job.id}: ${cursor} of ${size} children launched, the rest continue in a new message`);
       }
-      const indices = Array.from({ length: Math.min(size, cursor + ARRAY_CHUNK) - cursor }, (_, i) => cursor + i);
-      const results = await mapLimit(indices, ARRAY_LAUNCH_CONCURRENCY, async (index) => {
-        const child: Job = { ...job, id: arrayChildId(job.id, index) };
-        try {
-          return await this.launchJob(child, { overrides: this.childOverrides(a, index) }, { ...request, run: 1, attempt: 1 }, context,
-            { arrayJobId: job.id, arrayIndex: index });
-        } catch (e) {
-          return e instanceof Error ? e : new Error(String(e));
-        }
-      });
+      const end = Math.min(size, cursor + step);
+      if ((parent.arrayAttempted ?? 0) < end) {
+        const marked = await ledger.markAttempted(key, end, untilDeadline(context));
+        const current = marked.won ? marked.item : marked.current;
+        if (!current) throw new RetryableError(`array job ${job.id}: its ledger item is gone`);
+        parent = current;
+        if (failing(parent)) continue;
+      }
+      const indices = Array.from({ length: end - cursor }, (_, i) => cursor + i);
+      const results = await mapLimit(indices, ARRAY_LAUNCH_CONCURRENCY, (index) => this.launchChild(a, index, request, context));
       let done = 0;
       while (done < results.length && !(results[done] instanceof Error) && results[done] !== 'deferred') done++;
       results.forEach((result, i) => {
         if (result === 'launched') launched.push(arrayChildId(job.id, indices[i]));
       });
-      if (done > 0) {
-        const moved = await this.moveCursor(key, cursor, cursor + done, context);
-        parent = moved ?? parent;
-        cursor = Math.max(cursor + done, parent.arrayLaunched ?? 0);
-      }
+      if (done > 0) parent = await this.moveCursor(key, cursor, cursor + done, context) ?? parent;
       if (done < results.length) {
         const stuck = results[done];
         const why = `array job ${job.id}: child ${indices[done]}: `;
         if (stuck === 'deferred') {
-          throw new DeferredError(`${why}maxConcurrentTasks (${this.target.maxConcurrentTasks}) reached: ${cursor} of ${size} children launched`);
+          throw new DeferredError(`${why}maxConcurrentTasks (${this.target.maxConcurrentTasks}) reached: ${parent.arrayLaunched ?? 0} of ${size} children launched`,
+            parent.arrayProgressAt);
         }
         if (stuck instanceof PermanentError) throw new PermanentError(`${why}${stuck.message}`);
         throw new RetryableError(`${why}${errorText(stuck, isDispatchError)}`);
@@ -462,8 +474,19 @@ export class FargateLauncher implements Launcher {
     }
     // A delivery that cancelled children and ended before publishing the completion publishes it now.
     if ((parent.childrenCancelled ?? 0) > 0) await this.completeArray(key, parent, context);
-    context.log('INFO', 'array job launched', { jobId: job.id, size, launchedNow: launched.length, cursor });
+    context.log('INFO', 'array job launched', { jobId: job.id, size, launchedNow: launched.length, cursor: parent.arrayLaunched });
     return launched;
+  }
+
+  /** Launches child `index` through its own ledger item; resolves to what became of it, or the error. */
+  private async launchChild(a: PreparedArray, index: number, request: LaunchRequest, context: BatchContext): Promise<JobLaunch | Error> {
+    const child: Job = { ...a.job, id: arrayChildId(a.job.id, index) };
+    try {
+      return await this.launchJob(child, { overrides: this.childOverrides(a, index) }, { ...request, run: 1, attempt: 1 }, context,
+        { arrayJobId: a.job.id, arrayIndex: index });
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
   }
 
   /** Moves the parent's cursor to `to` (from wherever another delivery left it); resolves to the parent item. */
@@ -479,15 +502,54 @@ export class FargateLauncher implements Launcher {
     throw new RetryableError('the array job\'s cursor kept moving under concurrent deliveries');
   }
 
-  /** A failed parent (`failParent`): its children from `from` on are never launched, and count as cancelled. */
-  private async cancelRest(key: string, parent: LedgerRecord, from: number, size: number, context: BatchContext): Promise<void> {
-    const cancelled = await this.clients.ledger.cancelChildren(key, from, size, untilDeadline(context));
-    if (!cancelled.won && (cancelled.current?.arrayLaunched ?? 0) < size) {
-      // Another delivery launched more children meanwhile: the next delivery looks again.
-      throw new RetryableError(`array job ${parent.jobId}: its cursor moved while cancelling its children`);
+  /**
+   * A failed parent (`failParent`): each child from the cursor on that no
+   * delivery tried is cancelled in bulk; each that was tried is cancelled
+   * on its own item when it started no task (counted once, as any child),
+   * and resolved first when its attempt is open (its own token again: a
+   * task it started is found, and then runs and is counted when it stops).
+   * Children with a task run to their end. Then the cursor moves to the end.
+   */
+  private async cancelRest(key: string, parent: LedgerRecord, a: PreparedArray, request: LaunchRequest,
+    context: BatchContext): Promise<LedgerRecord> {
+    const ledger = this.clients.ledger;
+    const size = parent.arraySize!;
+    const cursor = parent.arrayLaunched ?? 0;
+    const tried = Math.max(cursor, parent.arrayAttempted ?? 0);
+    let current = parent;
+    if (tried < size) {
+      const bulk = await ledger.cancelUntried(key, tried, size, untilDeadline(context));
+      if (!bulk.won) throw new RetryableError(`array job ${parent.jobId}: another delivery is launching or cancelling its children`);
+      current = bulk.item!;
+      context.log('WARN', 'array job failed: children never tried are cancelled', { jobId: parent.jobId, cancelled: size - tried });
     }
-    if (cancelled.won) context.log('WARN', 'array job failed: children not launched are cancelled', { jobId: parent.jobId, cancelled: size - from });
-    await this.completeArray(key, cancelled.won ? cancelled.item : cancelled.current, context);
+    const indices = Array.from({ length: tried - cursor }, (_, i) => cursor + i);
+    const outcomes = await mapLimit(indices, ARRAY_LAUNCH_CONCURRENCY, async (index): Promise<LedgerRecord | undefined | Error> => {
+      const childKey = ledgerKey(this.startedBy, arrayChildId(parent.jobId, index));
+      try {
+        const child = { jobId: arrayChildId(parent.jobId, index), dispatcher: this.startedBy, arrayJobId: parent.jobId, arrayIndex: index };
+        const cancelled = await ledger.cancelChild(childKey, child, untilDeadline(context));
+        if (cancelled.won) {
+          return (await ledger.countChild(key, index, 'cancelled', true, untilDeadline(context))).parent;
+        }
+        // An open attempt may have started a task: its own token finds out (a task found runs to its end).
+        if (cancelled.current?.attemptState === 'open') {
+          const result = await this.launchChild(a, index, request, context);
+          if (result instanceof Error) return result;
+          return new RetryableError(`child ${index}: its open attempt was resolved (${result}); the next delivery cancels it or lets it run`);
+        }
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e : new Error(String(e));
+      }
+    });
+    for (const o of outcomes) if (o && !(o instanceof Error) && (o.childrenDone?.length ?? 0) >= (current.childrenDone?.length ?? 0)) current = o;
+    const failed = outcomes.find((o) => o instanceof Error) as Error | undefined;
+    if (failed) throw new RetryableError(`array job ${parent.jobId}: cancelling its children: ${errorText(failed, isDispatchError)}`);
+    current = await this.moveCursor(key, cursor, size, context) ?? current;
+    if (indices.length) context.log('WARN', 'array job failed: children tried but not launched are cancelled', { jobId: parent.jobId, children: indices.length });
+    await this.completeArray(key, current, context);
+    return current;
   }
 
   /** Publishes the completion of an array job whose last children were cancelled (the tracker publishes the others). */

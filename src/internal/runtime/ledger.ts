@@ -144,9 +144,13 @@ export class JobLedgerStore {
         tasks: [],
         ...(next.enqueuedAt !== undefined ? { enqueuedAt: next.enqueuedAt } : {}),
       },
-      remove: newRun ? ['taskArn', 'lastFailure', 'launchedAt'] : ['lastFailure'],
+      remove: newRun ? ['taskArn', 'lastFailure', 'launchedAt', 'notCalled'] : ['lastFailure', 'notCalled'],
+      // A child cancelled meanwhile (its array failed) is never reserved again.
       condition: base
-        ? { expression: '#run = :baseRun AND #attempt = :baseAttempt AND #attemptState = :baseState', values: { baseRun: base.run, baseAttempt: base.attempt, baseState: base.attemptState } }
+        ? {
+          expression: '#run = :baseRun AND #attempt = :baseAttempt AND #attemptState = :baseState AND attribute_not_exists(#cancelled)',
+          values: { baseRun: base.run, baseAttempt: base.attempt, baseState: base.attemptState },
+        }
         : { expression: `attribute_not_exists(#${LEDGER_KEY})`, values: {} },
       returnOld: true,
     }, abortSignal);
@@ -161,8 +165,10 @@ export class JobLedgerStore {
     const now = this.now();
     return this.update(key, {
       set: { owner, leaseUntil, updatedAt: new Date(now).toISOString() },
+      remove: ['notCalled'],
       condition: {
-        expression: '#run = :run AND #attempt = :attempt AND #attemptState = :open AND (#owner = :previous OR attribute_not_exists(#owner))',
+        expression: '#run = :run AND #attempt = :attempt AND #attemptState = :open AND (#owner = :previous OR attribute_not_exists(#owner)) '
+          + 'AND attribute_not_exists(#cancelled)',
         values: { run: base.run, attempt: base.attempt, open: 'open', previous: base.owner ?? '' },
       },
       returnOld: true,
@@ -174,9 +180,10 @@ export class JobLedgerStore {
    * started nothing definite (throttled, a server error), so no call of its
    * is still in flight and the next delivery may try the token at once.
    */
-  public async release(key: string, run: number, attempt: number, owner: string): Promise<void> {
+  public async release(key: string, run: number, attempt: number, owner: string, notCalled = false): Promise<void> {
     await this.updated(key, {
-      set: { leaseUntil: 0, updatedAt: new Date(this.now()).toISOString() },
+      // `notCalled`: RunTask was never called with this token (the task cap deferred it): nothing can have started.
+      set: { leaseUntil: 0, updatedAt: new Date(this.now()).toISOString(), ...(notCalled ? { notCalled: true } : {}) },
       condition: { expression: '#run = :run AND #attempt = :attempt AND #owner = :owner', values: { run, attempt, owner } },
     });
   }
@@ -302,6 +309,8 @@ export class JobLedgerStore {
         dispatcher: parent.dispatcher,
         arraySize: parent.size,
         arrayLaunched: 0,
+        arrayAttempted: 0,
+        arrayProgressAt: now,
         arrayFailParent: parent.failParent,
         childrenDone: [],
         childrenSucceeded: 0,
@@ -324,20 +333,69 @@ export class JobLedgerStore {
    * item as it is.
    */
   public async advanceArray(key: string, from: number, to: number, abortSignal?: AbortSignal): Promise<UpdateResult> {
+    const now = this.now();
     return this.update(key, {
-      set: { arrayLaunched: to, updatedAt: new Date(this.now()).toISOString() },
+      set: { arrayLaunched: to, arrayProgressAt: now, updatedAt: new Date(now).toISOString() },
       condition: { expression: '#arrayLaunched = :from', values: { from } },
       returnOld: true,
       returnNew: true,
     }, abortSignal);
   }
 
-  /** Cancels the children of a failed array job that are not launched yet (from `from` on). */
-  public async cancelChildren(key: string, from: number, size: number, abortSignal?: AbortSignal): Promise<UpdateResult> {
+  /**
+   * Marks children up to `end` as tried, before a delivery launches them:
+   * a cancellation never counts them in bulk. Fails (resolving to the item)
+   * when the parent has failed under `failParent`, so nothing more launches.
+   */
+  public async markAttempted(key: string, end: number, abortSignal?: AbortSignal): Promise<UpdateResult> {
     return this.update(key, {
-      set: { arrayLaunched: size, updatedAt: new Date(this.now()).toISOString() },
+      set: { arrayAttempted: end, updatedAt: new Date(this.now()).toISOString() },
+      condition: {
+        expression: '#arrayAttempted < :end AND NOT (#arrayFailParent = :yes AND #status = :failed)',
+        values: { end, yes: true, failed: JobStatus.FAILED },
+      },
+      returnOld: true,
+      returnNew: true,
+    }, abortSignal);
+  }
+
+  /**
+   * Cancels, in one write, the children of a failed parent that no delivery
+   * ever tried (from `from`, its `arrayAttempted`, on): they are counted as
+   * cancelled and never launch.
+   */
+  public async cancelUntried(key: string, from: number, size: number, abortSignal?: AbortSignal): Promise<UpdateResult> {
+    return this.update(key, {
+      set: { arrayAttempted: size, updatedAt: new Date(this.now()).toISOString() },
       add: { childrenCancelled: size - from },
-      condition: { expression: '#arrayLaunched = :from AND #status = :failed', values: { from, failed: JobStatus.FAILED } },
+      condition: { expression: '#arrayAttempted = :from AND #status = :failed', values: { from, failed: JobStatus.FAILED } },
+      returnOld: true,
+      returnNew: true,
+    }, abortSignal);
+  }
+
+  /**
+   * Cancels one child that was tried but started no task (no item, or its
+   * last attempt failed): it never launches. An item with an open attempt
+   * or a task is left alone (resolves `won: false` with it).
+   */
+  public async cancelChild(key: string, child: { jobId: string; dispatcher: string; arrayJobId: string; arrayIndex: number },
+    abortSignal?: AbortSignal): Promise<UpdateResult> {
+    const now = this.now();
+    return this.update(key, {
+      set: {
+        ...child,
+        cancelled: true,
+        status: JobStatus.CANCELLED,
+        updatedAt: new Date(now).toISOString(),
+        [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
+      },
+      setIfMissing: { createdAt: new Date(now).toISOString(), tasks: [] },
+      condition: {
+        expression: `attribute_not_exists(#${LEDGER_KEY}) OR #cancelled = :yes OR (#attemptState = :failed AND attribute_not_exists(#taskArn)) `
+          + 'OR (#attemptState = :open AND #notCalled = :yes)',
+        values: { yes: true, failed: 'failed', open: 'open' },
+      },
       returnOld: true,
       returnNew: true,
     }, abortSignal);
@@ -348,35 +406,40 @@ export class JobLedgerStore {
    * (its index joins `childrenDone` in the same write). A failure under
    * `failParent` fails the parent.
    */
-  public async countChild(key: string, index: number, succeeded: boolean, failParent: boolean): Promise<ChildCount> {
+  public async countChild(key: string, index: number, outcome: 'succeeded' | 'failed' | 'cancelled', failParent: boolean,
+    abortSignal?: AbortSignal): Promise<ChildCount> {
     const now = this.now();
+    const counter = outcome === 'succeeded' ? 'childrenSucceeded' : outcome === 'failed' ? 'childrenFailed' : 'childrenCancelled';
     const result = await this.update(key, {
       set: {
         updatedAt: new Date(now).toISOString(),
         [LEDGER_TTL_ATTRIBUTE]: Math.floor(now / 1000) + this.ttlSeconds,
-        ...(!succeeded && failParent ? { status: JobStatus.FAILED } : {}),
+        ...(outcome === 'failed' && failParent ? { status: JobStatus.FAILED } : {}),
       },
       append: { childrenDone: [index] },
-      add: { [succeeded ? 'childrenSucceeded' : 'childrenFailed']: 1 },
+      add: { [counter]: 1 },
       condition: { expression: 'attribute_exists(#arraySize) AND NOT contains(#childrenDone, :index)', values: { index } },
       returnOld: true,
       returnNew: true,
-    });
+    }, abortSignal);
     return result.won ? { counted: true, parent: result.item } : { counted: false, parent: result.current };
   }
 
   /**
    * Claims the completion event of an array job whose children are all
-   * done: one claimant (`by`) publishes it; a claimant whose call is
-   * redelivered claims again and publishes again only if it was not sent.
+   * done, for `leaseMs`: its claimant (`by`) publishes it. A claimant
+   * redelivered claims again; once the lease ends anyone may (a claimant
+   * whose stop event went stale, or whose messages went to a DLQ, cannot
+   * hold the event back).
    */
-  public async claimCompletion(key: string, by: string, status: JobStatus): Promise<boolean> {
+  public async claimCompletion(key: string, by: string, status: JobStatus, leaseMs = 60_000): Promise<boolean> {
     const now = this.now();
     return this.updated(key, {
-      set: { completionBy: by, status, completedAt: new Date(now).toISOString(), updatedAt: new Date(now).toISOString() },
+      set: { completionBy: by, claimUntil: now + leaseMs, status, completedAt: new Date(now).toISOString(), updatedAt: new Date(now).toISOString() },
       condition: {
-        expression: '(attribute_not_exists(#completionBy) OR #completionBy = :by) AND (attribute_not_exists(#completionSent) OR #completionSent <> :sent)',
-        values: { by, sent: true },
+        expression: '(attribute_not_exists(#completionBy) OR #completionBy = :by OR #claimUntil < :now) '
+          + 'AND (attribute_not_exists(#completionSent) OR #completionSent <> :sent)',
+        values: { by, now, sent: true },
       },
     });
   }

@@ -23,9 +23,12 @@ export function reasonsOf(detail: any, containerName: string, c: Classification)
   return [detail?.stoppedReason, container?.reason, c.reason].filter((r): r is string => typeof r === 'string' && r !== '');
 }
 
+/** Outcomes of tasks the tracker stopped itself: their exit code is the stop signal's (137, 143), not the job's. */
+const STOPPED_BY_TRACKER: ReadonlyArray<string> = [JobOutcome.TIMED_OUT, JobOutcome.START_TIMED_OUT];
+
 function matches(rule: RetryRuleConfig, c: Classification, reasons: string[]): boolean {
   switch (rule.kind) {
-    case 'exitCode': return c.exitCode !== undefined && String(c.exitCode) === rule.value;
+    case 'exitCode': return c.exitCode !== undefined && String(c.exitCode) === rule.value && !STOPPED_BY_TRACKER.includes(c.outcome);
     case 'outcome': return c.outcome === rule.value;
     default: return reasons.some((r) => globMatches(rule.value, r));
   }

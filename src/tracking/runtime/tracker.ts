@@ -233,6 +233,8 @@ export class Tracker {
       this.log('INFO', 'stop event of a run the job has moved past: ignored', {
         jobId, run, taskArn: detail.taskArn, ledgerRun: recording.record?.run, ledgerTask: recording.record?.taskArn,
       });
+      // This task may have claimed its array's completion before its run went stale: the event still goes out once.
+      if (child) await this.completeArray(child, detail.taskArn);
       return undefined;
     }
     const record = recording.record;
@@ -313,7 +315,7 @@ export class Tracker {
    */
   private async countChild(child: ArrayChildEntries, succeeded: boolean, taskArn: string): Promise<boolean> {
     const key = ledgerKey(this.config.startedBy, child.arrayJobId);
-    const count = await this.clients.ledger.countChild(key, child.index, succeeded, this.config.arrays?.failParent ?? false);
+    const count = await this.clients.ledger.countChild(key, child.index, succeeded ? 'succeeded' : 'failed', this.config.arrays?.failParent ?? false);
     if (!count.parent) {
       this.log('WARN', 'array job not in the ledger: child not counted', { arrayJobId: child.arrayJobId, index: child.index });
       return false;
@@ -321,6 +323,14 @@ export class Tracker {
     const published = await completeArrayIfDone(this.clients.ledger, key, count.parent, taskArn,
       (detail) => this.publish(DETAIL_TYPE_ARRAY_COMPLETED, { ...detail }), this.log);
     return count.counted || published;
+  }
+
+  /** Publishes the completion of a child's array if it is done and not sent (no count). */
+  private async completeArray(child: ArrayChildEntries, taskArn: string): Promise<void> {
+    const key = ledgerKey(this.config.startedBy, child.arrayJobId);
+    const parent = await this.clients.ledger.get(key);
+    await completeArrayIfDone(this.clients.ledger, key, parent, taskArn,
+      (detail) => this.publish(DETAIL_TYPE_ARRAY_COMPLETED, { ...detail }), this.log);
   }
 
   /**
