@@ -103,6 +103,8 @@ export interface LedgerRecord {
   readonly arrayLaunched?: number;
   /** Array job: children from here on were never tried (no delivery started their launch); they can be cancelled at once. */
   readonly arrayAttempted?: number;
+  /** Array job: children from here on were cancelled in bulk (never tried), when the parent failed. */
+  readonly arrayCancelledFrom?: number;
   /** Array job: when the cursor last moved (epoch ms): an array that makes progress is not dead-lettered for its age. */
   readonly arrayProgressAt?: number;
   /** Array job: whether the first child that fails fails the parent. */

@@ -207,3 +207,106 @@ describe('operations between two deliveries', () => {
     expect(next.deadLetterReasons().m).toContain('is an array job in the ledger, and this dispatcher launches single jobs');
   });
 });
+
+describe('found in review', () => {
+  const DISPATCH_ARN = 'arn:aws:sqs:eu-west-1:111122223333:dispatch';
+
+  test('FAIL_PARENT after a child\'s RunTask failed mid-step: running children are not counted as cancelled; the open child is resolved with its token', async () => {
+    const tracker = await start({ size: 12, failParent: true });
+    r.fake.faults.push({ kind: 'http500', match: (input) => input.tags?.some((t: any) => t.key === 'hc:job-id' && t.value.endsWith('[2]')), times: 10 });
+    r.queue.send(s3Event('in/mid.csv'), { messageId: 'm' });
+    await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    expect(r.fake.tasks).toHaveLength(11);
+    expect(parentItem().arrayLaunched).toEqual({ N: '2' });
+    const child0 = r.fake.tasks.find((t) => envOf(t).HC_ARRAY_INDEX === '0')!;
+    await tracker.stop(child0.taskArn, EXIT1);
+    r.fake.faults.length = 0;
+    for (let i = 0; i < 3; i++) await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    // Child 2's open attempt was tried again with its own token: it launched, and runs to its end.
+    expect(r.fake.tasks).toHaveLength(12);
+    expect(parentItem()).toMatchObject({ arrayLaunched: { N: '12' }, childrenCancelled: { N: '0' } });
+    for (const t of running()) await tracker.stop(t.taskArn, SUCCESS);
+    expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'FAILED', size: 12, succeeded: 11, failed: 1, cancelled: 0 })]);
+  });
+
+  test('a completion whose publish failed is published by the next stop event, even one of another run, and by no one twice', async () => {
+    const tracker = await start({ size: 2 });
+    r.queue.send(s3Event('in/two.csv'));
+    await r.queue.drain(r.handler);
+    const [a0, a1] = [...r.fake.tasks].sort((x, y) => Number(envOf(x).HC_ARRAY_INDEX) - Number(envOf(y).HC_ARRAY_INDEX));
+    await tracker.stop(a0.taskArn, SUCCESS);
+    // Child 1's last stop: counted, completion claimed, but its PutEvents fails: the claim is given back, the event redelivered.
+    r.fake.failEventsOf = { detailType: 'Array Job Completed', times: 1 };
+    const failedStop = r.fake.stopEvent(a1.taskArn, EXIT1);
+    expect((await tracker.deliver(failedStop)).batchItemFailures).toHaveLength(1);
+    // Meanwhile the failed child is redriven and runs again (run 2): its run 1 event is now stale; run 2's stop publishes.
+    r.queue.send(r.fake.messages.find((m) => m.queueUrl === r.fake.queueUrl('failed-jobs'))!.body);
+    await r.queue.drain(r.handler);
+    await tracker.stop(running()[0].taskArn, SUCCESS);
+    expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'FAILED', succeeded: 1, failed: 1 })]);
+    expect((await tracker.deliver(failedStop)).batchItemFailures).toEqual([]);
+    expect(completions()).toHaveLength(1);
+  });
+
+  test('a claimant that died holding the completion holds it for a minute; then the redelivered stop event publishes it', async () => {
+    const tracker = await start({ size: 2 });
+    r.queue.send(s3Event('in/two.csv'));
+    await r.queue.drain(r.handler);
+    const [a0, a1] = [...r.fake.tasks].sort((x, y) => Number(envOf(x).HC_ARRAY_INDEX) - Number(envOf(y).HC_ARRAY_INDEX));
+    await tracker.stop(a0.taskArn, SUCCESS);
+    // A caller claimed the completion and died before publishing (its claim runs for a minute).
+    const item = parentItem();
+    item.completionBy = { S: 'dead-caller' };
+    item.claimUntil = { N: String(Date.now() + 60_000) };
+    const last = r.fake.stopEvent(a1.taskArn, SUCCESS);
+    expect((await tracker.deliver(last)).batchItemFailures).toHaveLength(1);
+    expect(completions()).toEqual([]);
+    parentItem().claimUntil = { N: String(Date.now() - 1) };
+    expect((await tracker.deliver(last)).batchItemFailures).toEqual([]);
+    expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'SUCCEEDED', succeeded: 2 })]);
+  });
+
+  test('a deploy that changes the number of children while an array is in flight dead-letters its redelivery', async () => {
+    await start({ size: 10 }, { config: { maxConcurrentTasks: 4 } });
+    r.queue.send(s3Event('in/ten.csv'), { messageId: 'm' });
+    await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    const resized = { size: 20, failParent: false, eventBusName: BUS };
+    const next = await Rig.restart(r, { bundle: true, config: { tracking: true, maxConcurrentTasks: 40, array: resized } });
+    await next.queue.drain(next.handler);
+    expect(next.fake.tasks).toHaveLength(4);
+    expect(new Set(next.fake.tasks.map((t) => envOf(t).HC_ARRAY_SIZE))).toEqual(new Set(['10']));
+    expect(next.deadLetterReasons().m).toContain('was started with 10 children and is now given 20');
+  });
+
+  test('when the running tasks cannot be counted, an array under the cap launches nothing and is retried', async () => {
+    await start({ size: 6 }, { config: { maxConcurrentTasks: 3 } });
+    r.fake.failListTasks = 20;
+    r.queue.send(s3Event('in/six.csv'), { messageId: 'm' });
+    expect(await r.dispatcher().handle({ Records: [r.queue.peek('m')] })).toEqual({ batchItemFailures: [{ itemIdentifier: 'm' }] });
+    expect(r.fake.tasks).toEqual([]);
+  });
+
+  test('an array that keeps launching is carried over past 24 hours from its first enqueue; one stalled for 24 hours is dead-lettered', async () => {
+    await start({ size: 6 }, { config: { maxConcurrentTasks: 2 } });
+    const old = Date.now() - 25 * 3600_000;
+    const record = (body: string) => ({
+      messageId: 'carried',
+      body,
+      eventSourceARN: DISPATCH_ARN,
+      attributes: { ApproximateReceiveCount: '5', SentTimestamp: String(old) },
+      messageAttributes: {},
+    });
+    // A record enqueued 25 hours ago, on its last receive, launching its first children now.
+    const body = s3Event('in/old.csv');
+    expect(await r.dispatcher().handle({ Records: [record(body)] })).toEqual({ batchItemFailures: [] });
+    expect(r.fake.tasks).toHaveLength(2);
+    expect(r.deadLetters).toEqual([]);
+    const carried = r.fake.messages.filter((m) => m.queueUrl === r.config.dispatchQueueUrl);
+    expect(carried).toHaveLength(1);
+    // No progress for 25 hours: the next last receive dead-letters it, with the reason.
+    const item = r.fake.dynamo.items('jobs').find((i) => i.arraySize)!;
+    item.arrayProgressAt = { N: String(old) };
+    expect(await r.dispatcher().handle({ Records: [record(carried[0].body)] })).toEqual({ batchItemFailures: [] });
+    expect(r.deadLetterReasons().carried).toContain('deferred for more than 24 hours since it was last moved on');
+  });
+});

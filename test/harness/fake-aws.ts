@@ -182,6 +182,10 @@ export class FakeAws {
   public onMessage?: (message: SentMessage) => void;
   /** PutEvents calls to answer with a failed entry (then they succeed again). */
   public failPutEvents = 0;
+  /** Fails the next `times` PutEvents calls carrying an event of this detail type. */
+  public failEventsOf?: { detailType: string; times: number };
+  /** Fails the next this many ListTasks calls with a ThrottlingException. */
+  public failListTasks = 0;
   /** The last event `stopEvent()` made. */
   public lastStopEvent?: any;
   /** Returns an error code to fail a PutObject with (for example 'InternalError'). */
@@ -282,6 +286,12 @@ export class FakeAws {
     };
   }
 
+  /** Whether a PutEvents call carries an event of the detail type `failEventsOf` fails. */
+  private failsEventsOf(body: any): boolean {
+    const f = this.failEventsOf;
+    return !!f && f.times > 0 && (body.Entries ?? []).some((e: any) => e.DetailType === f.detailType);
+  }
+
   /** A task stuck before RUNNING starts now (its creation time stays). */
   public startTask(taskArn: string): void {
     const task = this.tasks.find((t) => t.taskArn === taskArn);
@@ -329,8 +339,9 @@ export class FakeAws {
         this.sendMessage(body, res);
       } else if (target === 'AWSStepFunctions.StartExecution') {
         this.startExecution(body, res);
-      } else if (target === 'AWSEvents.PutEvents' && this.failPutEvents > 0) {
-        this.failPutEvents--;
+      } else if (target === 'AWSEvents.PutEvents' && (this.failPutEvents > 0 || this.failsEventsOf(body))) {
+        if (this.failPutEvents > 0) this.failPutEvents--;
+        else this.failEventsOf!.times--;
         this.json(res, { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'injected' }] }, '1.1');
       } else if (target === 'AWSEvents.PutEvents') {
         for (const e of body.Entries ?? []) this.events.push({ ...e, Detail: JSON.parse(e.Detail) });
@@ -346,6 +357,10 @@ export class FakeAws {
       if (operation === 'RunTask') {
         await this.runTask(body, req, res);
       } else if (operation === 'ListTasks') {
+        if (this.failListTasks > 0) {
+          this.failListTasks--;
+          throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
+        }
         this.json(res, this.listTasks(body), '1.1');
       } else if (operation === 'DescribeTasks') {
         const tasks = this.tasks.filter((t) => (body.tasks ?? []).includes(t.taskArn));

@@ -178,6 +178,11 @@ export class Rig {
     }
   }
 
+  /** Dead letters not moved back (they wait in the DLQ). */
+  public pendingDeadLetters(): SentMessage[] {
+    return this.deadLetters.filter((m) => !this.redriven.has(m));
+  }
+
   /** Each dead letter's reason, by the message id it came from. */
   public deadLetterReasons(): Record<string, string> {
     return Object.fromEntries(this.deadLetters.map((m) => [m.attributes['hc-message-id'], m.attributes['hc-reason']]));

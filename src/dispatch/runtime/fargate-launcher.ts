@@ -515,9 +515,10 @@ export class FargateLauncher implements Launcher {
     const ledger = this.clients.ledger;
     const size = parent.arraySize!;
     const cursor = parent.arrayLaunched ?? 0;
-    const tried = Math.max(cursor, parent.arrayAttempted ?? 0);
+    // Children past `tried` were never tried: cancelled in bulk once (by this delivery or an earlier one).
+    const tried = parent.arrayCancelledFrom ?? Math.max(cursor, parent.arrayAttempted ?? 0);
     let current = parent;
-    if (tried < size) {
+    if (parent.arrayCancelledFrom === undefined && tried < size) {
       const bulk = await ledger.cancelUntried(key, tried, size, untilDeadline(context));
       if (!bulk.won) throw new RetryableError(`array job ${parent.jobId}: another delivery is launching or cancelling its children`);
       current = bulk.item!;
@@ -555,8 +556,11 @@ export class FargateLauncher implements Launcher {
   /** Publishes the completion of an array job whose last children were cancelled (the tracker publishes the others). */
   private async completeArray(key: string, parent: LedgerRecord | undefined, context: BatchContext): Promise<void> {
     const bus = this.target.array!.eventBusName;
-    await completeArrayIfDone(this.clients.ledger, key, parent, `dispatcher:${parent?.jobId}`,
+    const check = await completeArrayIfDone(this.clients.ledger, key, parent, 'dispatcher',
       (detail) => this.clients.putEvent!(bus, EVENT_SOURCE, DETAIL_TYPE_ARRAY_COMPLETED, detail), context.log);
+    if (check === 'claimed-elsewhere') {
+      throw new RetryableError(`array job ${parent?.jobId}: its completion is being published by another caller; looking again later`);
+    }
   }
 
   /** The exact RunTask input for attempt `attempt` of `job`. */

@@ -366,7 +366,8 @@ export class JobLedgerStore {
    */
   public async cancelUntried(key: string, from: number, size: number, abortSignal?: AbortSignal): Promise<UpdateResult> {
     return this.update(key, {
-      set: { arrayAttempted: size, updatedAt: new Date(this.now()).toISOString() },
+      // `arrayCancelledFrom`: the children counted here; a delivery cancelling one by one stops before them.
+      set: { arrayAttempted: size, arrayCancelledFrom: from, updatedAt: new Date(this.now()).toISOString() },
       add: { childrenCancelled: size - from },
       condition: { expression: '#arrayAttempted = :from AND #status = :failed', values: { from, failed: JobStatus.FAILED } },
       returnOld: true,
@@ -427,20 +428,27 @@ export class JobLedgerStore {
 
   /**
    * Claims the completion event of an array job whose children are all
-   * done, for `leaseMs`: its claimant (`by`) publishes it. A claimant
-   * redelivered claims again; once the lease ends anyone may (a claimant
-   * whose stop event went stale, or whose messages went to a DLQ, cannot
-   * hold the event back).
+   * done, for `leaseMs`: only its claimant publishes it. Once the lease
+   * ends (a claimant that died) anyone may claim it again.
    */
-  public async claimCompletion(key: string, by: string, status: JobStatus, leaseMs = 60_000): Promise<boolean> {
+  public async claimCompletion(key: string, claimant: string, status: JobStatus, leaseMs = 60_000): Promise<boolean> {
     const now = this.now();
     return this.updated(key, {
-      set: { completionBy: by, claimUntil: now + leaseMs, status, completedAt: new Date(now).toISOString(), updatedAt: new Date(now).toISOString() },
-      condition: {
-        expression: '(attribute_not_exists(#completionBy) OR #completionBy = :by OR #claimUntil < :now) '
-          + 'AND (attribute_not_exists(#completionSent) OR #completionSent <> :sent)',
-        values: { by, now, sent: true },
+      set: {
+        completionBy: claimant, claimUntil: now + leaseMs, status, completedAt: new Date(now).toISOString(), updatedAt: new Date(now).toISOString(),
       },
+      condition: {
+        expression: '(attribute_not_exists(#completionBy) OR #claimUntil < :now) AND (attribute_not_exists(#completionSent) OR #completionSent <> :sent)',
+        values: { now, sent: true },
+      },
+    });
+  }
+
+  /** Gives a claim back at once (its publish failed): the next caller may claim it. */
+  public async releaseCompletion(key: string, claimant: string): Promise<void> {
+    await this.updated(key, {
+      set: { claimUntil: 0, updatedAt: new Date(this.now()).toISOString() },
+      condition: { expression: '#completionBy = :by', values: { by: claimant } },
     });
   }
 

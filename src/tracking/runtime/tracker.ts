@@ -7,7 +7,7 @@ import {
   fargateJobCost, LAMBDA_MAX_DURATION_MS, LAMBDA_MAX_MEMORY_MIB, LAMBDA_MIN_MEMORY_MIB, lambdaJobCost,
 } from '../../contract/compute-pricing';
 import { ENVELOPE_KEY, ENVELOPE_VERSION, Envelope, JobOutcome } from '../../contract/job';
-import { JobStatus, ledgerKey } from '../../contract/ledger';
+import { JobStatus, ledgerKey, LedgerRecord } from '../../contract/ledger';
 import {
   DETAIL_TYPE_ARRAY_COMPLETED, DETAIL_TYPE_FAILED, DETAIL_TYPE_SUCCEEDED, ENV_ARRAY_INDEX, ENV_ARRAY_JOB_ID, ENV_ATTEMPT, ENV_ENQUEUED_AT,
   ENV_JOB_ID, ENV_RUN, EVENT_SOURCE, START_TIMEOUT_REASON_PREFIX,
@@ -15,7 +15,7 @@ import {
   TRACKER_CONFIG_ENV, TRACKING_ENV,
 } from '../../contract/names';
 import { TRACKER_CONFIG_VERSION, TrackerConfig } from '../../contract/tracker-config';
-import { completeArrayIfDone } from '../../internal/runtime/array-completion';
+import { CompletionCheck, completeArrayIfDone } from '../../internal/runtime/array-completion';
 import { parseHandlerConfig } from '../../internal/runtime/config';
 import { emitMetrics, MetricValue } from '../../internal/runtime/emf';
 import type { JobLedgerStore } from '../../internal/runtime/ledger';
@@ -320,17 +320,22 @@ export class Tracker {
       this.log('WARN', 'array job not in the ledger: child not counted', { arrayJobId: child.arrayJobId, index: child.index });
       return false;
     }
-    const published = await completeArrayIfDone(this.clients.ledger, key, count.parent, taskArn,
-      (detail) => this.publish(DETAIL_TYPE_ARRAY_COMPLETED, { ...detail }), this.log);
-    return count.counted || published;
+    const check = await this.completion(key, count.parent, taskArn);
+    return count.counted || check === 'published';
   }
 
   /** Publishes the completion of a child's array if it is done and not sent (no count). */
   private async completeArray(child: ArrayChildEntries, taskArn: string): Promise<void> {
     const key = ledgerKey(this.config.startedBy, child.arrayJobId);
-    const parent = await this.clients.ledger.get(key);
-    await completeArrayIfDone(this.clients.ledger, key, parent, taskArn,
+    await this.completion(key, await this.clients.ledger.get(key), taskArn);
+  }
+
+  /** The completion check; another caller publishing it (or one that died holding it) brings this event back later. */
+  private async completion(key: string, parent: LedgerRecord | undefined, taskArn: string): Promise<CompletionCheck> {
+    const check = await completeArrayIfDone(this.clients.ledger, key, parent, taskArn,
       (detail) => this.publish(DETAIL_TYPE_ARRAY_COMPLETED, { ...detail }), this.log);
+    if (check === 'claimed-elsewhere') throw new Error(`the completion of ${key} is being published by another caller: looking again later`);
+    return check;
   }
 
   /**
