@@ -266,6 +266,27 @@ describe('found in review', () => {
     expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'SUCCEEDED', succeeded: 2 })]);
   });
 
+  test('FAIL_PARENT under the cap: a child whose RunTask answer was lost, taken over and deferred, is not cancelled while its task runs', async () => {
+    const tracker = await start({ size: 3, failParent: true }, { config: { maxConcurrentTasks: 3 } });
+    const childOf = (i: number) => r.fake.dynamo.items('jobs').find((x) => x.jobId?.S?.endsWith(`[${i}]`))!;
+    r.fake.faults.push({ kind: 'drop-after', match: (input) => input.tags?.some((t: any) => t.key === 'hc:job-id' && t.value.endsWith('[2]')), times: 20 });
+    r.queue.send(s3Event('in/x.csv'), { messageId: 'm' });
+    await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    r.fake.faults.length = 0;
+    const child2 = r.fake.tasks.find((t) => envOf(t).HC_ARRAY_INDEX === '2')!;
+    // The first delivery's lease ends; the next takes child 2's attempt over, finds no room (3 running) and defers it.
+    childOf(2).leaseUntil = { N: '0' };
+    await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    expect(childOf(2).notCalled).toBeUndefined();
+    await tracker.stop(r.fake.tasks.find((t) => envOf(t).HC_ARRAY_INDEX === '0')!.taskArn, EXIT1);
+    await r.dispatcher().handle({ Records: [r.queue.peek('m')] });
+    await tracker.stop(r.fake.tasks.find((t) => envOf(t).HC_ARRAY_INDEX === '1')!.taskArn, SUCCESS);
+    expect(completions()).toEqual([]);
+    expect(parentItem().childrenCancelled).toEqual({ N: '0' });
+    await tracker.stop(child2.taskArn, SUCCESS);
+    expect(completions().map((e) => e.Detail)).toEqual([expect.objectContaining({ status: 'FAILED', succeeded: 2, failed: 1, cancelled: 0 })]);
+  });
+
   test('a deploy that changes the number of children while an array is in flight dead-letters its redelivery', async () => {
     await start({ size: 10 }, { config: { maxConcurrentTasks: 4 } });
     r.queue.send(s3Event('in/ten.csv'), { messageId: 'm' });

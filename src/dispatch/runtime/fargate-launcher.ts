@@ -237,6 +237,9 @@ export class FargateLauncher implements Launcher {
     for (let step = 0; step < 60; step++) {
       let attempt: number;
       let capacity: CapacityChoice;
+      // Whether this attempt's token can never have been sent: reserved by this delivery just now, or
+      // taken over from one whose RunTask the task cap deferred. Only then may a deferral say so.
+      let neverSent = true;
       if (step === 0) {
         // Optimistic: a new job (the common case) reserves attempt `request.attempt` at once.
         if (!await reserve(request.attempt, 'primary')) continue;
@@ -271,6 +274,7 @@ export class FargateLauncher implements Launcher {
               throw new RetryableError(`attempt ${record.attempt} is being launched by another delivery (its lease ends in ${Math.ceil(left / 1000)} s): `
                 + 'left in the queue until then');
             }
+            neverSent = record.notCalled === true;
             const takeover = await ledger.takeOver(key, record, me, leaseUntil, untilDeadline(context));
             if (!takeover.won) {
               record = takeover.current ?? await ledger.get(key, untilDeadline(context));
@@ -278,6 +282,7 @@ export class FargateLauncher implements Launcher {
             }
             record = { ...record, owner: me, leaseUntil };
           }
+          if (record.owner === undefined || record.owner === me) neverSent = record.notCalled === true;
           attempt = record.attempt;
           capacity = record.attemptCapacity;
         } else {
@@ -289,10 +294,16 @@ export class FargateLauncher implements Launcher {
       }
       // Room under the running-task cap is taken only now: an attempt left open
       // for lack of room is simply tried (with its token) on the next delivery.
+      if (this.budget instanceof Error) {
+        // The running tasks could not be counted: nothing is sent under the cap.
+        await ledger.release(key, run, attempt, me, neverSent).catch(() => undefined);
+        throw new RetryableError(`cannot count the running tasks for maxConcurrentTasks: ${errorText(this.budget)}`);
+      }
       const budget = this.budget instanceof LaunchBudget ? this.budget : undefined;
       if (budget && !budget.take(1)) {
-        // RunTask was not called: the next delivery may take the attempt at once (or cancel it, for a child).
-        await ledger.release(key, run, attempt, me, true).catch(() => undefined);
+        // RunTask was not called now: the next delivery may take the attempt at once (or cancel it, for a
+        // child, when its token was never sent at all).
+        await ledger.release(key, run, attempt, me, neverSent).catch(() => undefined);
         return 'deferred';
       }
       let launched = false;
@@ -355,10 +366,8 @@ export class FargateLauncher implements Launcher {
    * launches). Resolves to the children launched by this delivery.
    */
   private async launchArrays(array: ArrayConfig, request: LaunchRequest, context: BatchContext): Promise<string[]> {
+    // A failed count of running tasks stops each child before RunTask (cancelling and completing need none).
     const arrays = request.jobs.map((job) => this.prepareArray(array, job));
-    if (this.budget instanceof Error) {
-      throw new RetryableError(`cannot count the running tasks for maxConcurrentTasks: ${errorText(this.budget)}`);
-    }
     const launched: string[] = [];
     for (const a of arrays) launched.push(...await this.launchArray(array, a, request, context));
     return launched;

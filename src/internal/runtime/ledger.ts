@@ -184,6 +184,7 @@ export class JobLedgerStore {
     await this.updated(key, {
       // `notCalled`: RunTask was never called with this token (the task cap deferred it): nothing can have started.
       set: { leaseUntil: 0, updatedAt: new Date(this.now()).toISOString(), ...(notCalled ? { notCalled: true } : {}) },
+      ...(notCalled ? {} : { remove: ['notCalled'] }),
       condition: { expression: '#run = :run AND #attempt = :attempt AND #owner = :owner', values: { run, attempt, owner } },
     });
   }
@@ -394,7 +395,7 @@ export class JobLedgerStore {
       setIfMissing: { createdAt: new Date(now).toISOString(), tasks: [] },
       condition: {
         expression: `attribute_not_exists(#${LEDGER_KEY}) OR #cancelled = :yes OR (#attemptState = :failed AND attribute_not_exists(#taskArn)) `
-          + 'OR (#attemptState = :open AND #notCalled = :yes)',
+          + 'OR (#attemptState = :open AND #notCalled = :yes AND attribute_not_exists(#taskArn))',
         values: { yes: true, failed: 'failed', open: 'open' },
       },
       returnOld: true,
