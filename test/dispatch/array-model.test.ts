@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
+import { betweenDeliveries, deliverCommand, ModelWorld, sendCommand } from '../harness/model-world';
 import { Rig } from '../harness/rig';
-import { shippedTracker, ShippedTracker, Stop } from '../harness/shipped-tracker';
-import { s3Record } from './runtime/fixtures';
+import { shippedTracker, ShippedTracker } from '../harness/shipped-tracker';
 
 /**
  * A model-based property test of array jobs, through the shipped dispatcher
@@ -18,21 +18,12 @@ const KEYS = ['x.csv', 'y.csv'];
 /** Seven children launched two per step: the cursor, its races between deliveries and continuations all run. */
 const SIZE = 7;
 const STEP = 2;
-const EXITED = { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' };
-const STOPS: Record<string, Stop> = {
-  succeeded: { ...EXITED, exitCode: 0 },
-  failed: { ...EXITED, exitCode: 1 },
-  interrupted: { stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' },
-};
-
-class World {
-  public rig!: Rig;
+class World extends ModelWorld {
   public tracker!: ShippedTracker;
-  public revision = 3;
-  public readonly sent = new Set<string>();
-  private readonly failedJobsMoved = new Set<string>();
 
-  constructor(public readonly failParent: boolean) {}
+  constructor(public readonly failParent: boolean) {
+    super();
+  }
 
   public async start(): Promise<void> {
     this.rig = await Rig.start({
@@ -50,78 +41,14 @@ class World {
     this.tracker = shippedTracker(this.rig, { retryAttempts: 1, arrays: { failParent: this.failParent } });
   }
 
-  public async redeploy(): Promise<void> {
-    this.revision++;
-    this.rig = await Rig.restart(this.rig, { job: { taskDefinition: `arn:aws:ecs:eu-west-1:111122223333:task-definition/count:${this.revision}` } });
+  protected async deliverStop(event: unknown): Promise<boolean> {
+    return (await this.tracker.deliver(event)).batchItemFailures.length === 0;
   }
-
-  public async stopRunning(outcome: string, twice: boolean): Promise<void> {
-    for (const task of this.rig.fake.tasks.filter((t) => !t.stopped)) {
-      const event = this.rig.fake.stopEvent(task.taskArn, STOPS[outcome]);
-      for (let i = 0; i < (twice ? 2 : 1); i++) {
-        for (let tries = 0; tries < 5; tries++) {
-          const res = await this.tracker.deliver(event);
-          if (res.batchItemFailures.length === 0) break;
-        }
-      }
-    }
-  }
-
-  public redriveFailedJobs(): void {
-    for (const m of this.rig.fake.messages.filter((x) => x.queueUrl === this.rig.fake.queueUrl('failed-jobs'))) {
-      if (this.failedJobsMoved.has(m.body)) continue;
-      this.failedJobsMoved.add(m.body);
-      this.rig.queue.send(JSON.stringify({ hc: JSON.parse(m.body).hc }));
-    }
-  }
-
 }
 
-type Cmd = fc.AsyncCommand<object, World>;
-const cmd = (name: string, run: (w: World) => Promise<void> | void): Cmd => ({
-  check: () => true,
-  run: async (_m, w) => {
-    await run(w);
-  },
-  toString: () => name,
-});
-
 const commands = [
-  fc.constantFrom(...KEYS).map((k) => cmd(`send(${k})`, (w) => {
-    w.sent.add(k);
-    w.rig.queue.send(JSON.stringify({ Records: [s3Record(k)] }));
-  })),
-  fc.constant(cmd('deliver', async (w) => {
-    await w.rig.queue.step(w.rig.handler);
-  })),
-  fc.constant(cmd('deliver', async (w) => {
-    await w.rig.queue.step(w.rig.handler);
-  })),
-  fc.constant(cmd('deliver twice at once', async (w) => {
-    await w.rig.queue.step(w.rig.handler, { duplicate: true });
-  })),
-  fc.constant(cmd('lambda times out after launching, before it answers', async (w) => {
-    await w.rig.queue.step(async (event) => {
-      await w.rig.dispatcher().handle(event);
-      throw new Error('Task timed out');
-    });
-    w.rig.queue.expireVisibility();
-  })),
-  fc.constant(cmd('the answers of the next RunTask calls are lost', (w) => {
-    w.rig.fake.faults.push({ kind: 'drop-after', times: 3 });
-  })),
-  fc.constant(cmd('redeploy with a new task definition', (w) => w.redeploy())),
-  fc.constant(cmd('capacity gone', (w) => {
-    w.rig.fake.faults.push({ kind: 'capacity', times: 1_000 });
-  })),
-  fc.constant(cmd('capacity back', (w) => {
-    w.rig.fake.faults.length = 0;
-  })),
-  fc.constantFrom('interrupted', 'failed', 'succeeded').chain((o) => fc.boolean().map((twice) =>
-    cmd(`children stop: ${o}${twice ? ', events twice' : ''}`, (w) => w.stopRunning(o, twice)))),
-  fc.constant(cmd('DLQ redrive', (w) => w.rig.redriveDeadLetters())),
-  fc.constant(cmd('failed-jobs redrive', (w) => w.redriveFailedJobs())),
-  fc.constant(cmd('visibility timeouts pass', (w) => w.rig.queue.expireVisibility())),
+  sendCommand<World>(KEYS), deliverCommand<World>(), deliverCommand<World>(),
+  ...betweenDeliveries<World>({ lostAnswers: 3, stopped: 'children' }),
 ];
 
 const envOf = (t: { overrides?: any }) =>

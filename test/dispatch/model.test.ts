@@ -5,8 +5,9 @@ import * as fc from 'fast-check';
 import { Tracker } from '../../src/tracking/runtime/tracker';
 import { TokenModel } from '../harness/fake-aws';
 import { httpLedger } from '../harness/fake-dynamo';
+import { betweenDeliveries, deliverCommand, ModelWorld, sendCommand } from '../harness/model-world';
 import { Rig } from '../harness/rig';
-import { fargateTarget, s3Record } from './runtime/fixtures';
+import { fargateTarget } from './runtime/fixtures';
 import { trackerConfig } from '../tracking/runtime/events';
 
 /**
@@ -24,15 +25,12 @@ import { trackerConfig } from '../tracking/runtime/events';
  */
 const KEYS = ['a.txt', 'b.txt', 'c.txt'];
 
-class World {
-  public rig!: Rig;
+class World extends ModelWorld {
   public tracker!: Tracker;
-  public revision = 3;
-  /** Jobs (by S3 key) an event was sent for. */
-  public readonly sent = new Set<string>();
-  private readonly failedJobsMoved = new Set<string>();
 
-  constructor(public readonly model: TokenModel) {}
+  constructor(public readonly model: TokenModel) {
+    super();
+  }
 
   public async start(): Promise<void> {
     this.rig = await Rig.start({
@@ -64,34 +62,9 @@ class World {
     });
   }
 
-  public async redeploy(): Promise<void> {
-    this.revision++;
-    this.rig = await Rig.restart(this.rig, { job: { taskDefinition: `arn:aws:ecs:eu-west-1:111122223333:task-definition/count:${this.revision}` } });
-  }
-
-  public async stopRunning(outcome: 'interrupted' | 'failed' | 'succeeded', twice: boolean): Promise<void> {
-    const stop = outcome === 'interrupted' ? { stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' }
-      : outcome === 'failed' ? { stopCode: 'EssentialContainerExited', stoppedReason: 'exited', exitCode: 1 }
-        : { stopCode: 'EssentialContainerExited', stoppedReason: 'done', exitCode: 0 };
-    for (const task of this.rig.fake.tasks.filter((t) => !t.stopped)) {
-      const body = JSON.stringify(this.rig.fake.stopEvent(task.taskArn, stop));
-      for (let i = 0; i < (twice ? 2 : 1); i++) {
-        // a tracker failure leaves the event in its queue: deliver it until it is handled
-        for (let tries = 0; tries < 5; tries++) {
-          const res = await this.tracker.handle({ Records: [{ messageId: `${task.taskArn}-${i}`, body, eventSourceARN: 'x' }] });
-          if (res.batchItemFailures.length === 0) break;
-        }
-      }
-    }
-  }
-
-  public redriveFailedJobs(): void {
-    for (const m of this.rig.fake.messages.filter((x) => x.queueUrl === this.rig.fake.queueUrl('failed-jobs'))) {
-      const id = `${m.body}`;
-      if (this.failedJobsMoved.has(id)) continue;
-      this.failedJobsMoved.add(id);
-      this.rig.queue.send(JSON.stringify({ hc: JSON.parse(m.body).hc }));
-    }
+  protected async deliverStop(event: unknown, taskArn: string, copy: number): Promise<boolean> {
+    const res = await this.tracker.handle({ Records: [{ messageId: `${taskArn}-${copy}`, body: JSON.stringify(event), eventSourceARN: 'x' }] });
+    return res.batchItemFailures.length === 0;
   }
 
   public async drain(): Promise<void> {
@@ -100,51 +73,10 @@ class World {
   }
 }
 
-type Cmd = fc.AsyncCommand<object, World>;
-const cmd = (name: string, run: (w: World) => Promise<void> | void): Cmd => ({
-  check: () => true,
-  run: async (_m, w) => {
-    await run(w);
-  },
-  toString: () => name,
-});
-
-const send = fc.constantFrom(...KEYS).map((k) => cmd(`send(${k})`, (w) => {
-  w.sent.add(k);
-  w.rig.queue.send(JSON.stringify({ Records: [s3Record(k)] }));
-}));
-const deliver = fc.constant(cmd('deliver', async (w) => {
-  await w.rig.queue.step(w.rig.handler);
-}));
 // Sending and delivering are what mostly happens; the rest happens between them.
-const commands = [
-  send, send, send, deliver, deliver,
-  fc.constant(cmd('deliver twice at once', async (w) => {
-    await w.rig.queue.step(w.rig.handler, { duplicate: true });
-  })),
-  fc.constant(cmd('lambda times out after launching, before it answers', async (w) => {
-    await w.rig.queue.step(async (event) => {
-      await w.rig.dispatcher().handle(event);
-      throw new Error('Task timed out');
-    });
-    w.rig.queue.expireVisibility();
-  })),
-  fc.constant(cmd('the answers of the next RunTask calls are lost', (w) => {
-    w.rig.fake.faults.push({ kind: 'drop-after', times: 4 });
-  })),
-  fc.constant(cmd('redeploy with a new task definition', (w) => w.redeploy())),
-  fc.constant(cmd('capacity gone', (w) => {
-    w.rig.fake.faults.push({ kind: 'capacity', times: 1_000 });
-  })),
-  fc.constant(cmd('capacity back', (w) => {
-    w.rig.fake.faults.length = 0;
-  })),
-  fc.constantFrom<'interrupted' | 'failed' | 'succeeded'>('interrupted', 'failed', 'succeeded').chain((o) => fc.boolean().map((twice) =>
-    cmd(`tasks stop: ${o}${twice ? ', events twice' : ''}`, (w) => w.stopRunning(o, twice)))),
-  fc.constant(cmd('DLQ redrive', (w) => w.rig.redriveDeadLetters())),
-  fc.constant(cmd('failed-jobs redrive', (w) => w.redriveFailedJobs())),
-  fc.constant(cmd('visibility timeouts pass', (w) => w.rig.queue.expireVisibility())),
-];
+const send = sendCommand<World>(KEYS);
+const deliver = deliverCommand<World>();
+const commands = [send, send, send, deliver, deliver, ...betweenDeliveries<World>({ lostAnswers: 4, stopped: 'tasks' })];
 
 const stats = { runs: 0, commands: 0, tasks: 0 };
 
