@@ -274,7 +274,6 @@ export class FargateLauncher implements Launcher {
               throw new RetryableError(`attempt ${record.attempt} is being launched by another delivery (its lease ends in ${Math.ceil(left / 1000)} s): `
                 + 'left in the queue until then');
             }
-            neverSent = record.notCalled === true;
             const takeover = await ledger.takeOver(key, record, me, leaseUntil, untilDeadline(context));
             if (!takeover.won) {
               record = takeover.current ?? await ledger.get(key, untilDeadline(context));
@@ -282,7 +281,8 @@ export class FargateLauncher implements Launcher {
             }
             record = { ...record, owner: me, leaseUntil };
           }
-          if (record.owner === undefined || record.owner === me) neverSent = record.notCalled === true;
+          // Taken over (or never owned): its token may have been sent, unless the cap deferred it before RunTask.
+          neverSent = record.notCalled === true;
           attempt = record.attempt;
           capacity = record.attemptCapacity;
         } else {
@@ -534,13 +534,14 @@ export class FargateLauncher implements Launcher {
       context.log('WARN', 'array job failed: children never tried are cancelled', { jobId: parent.jobId, cancelled: size - tried });
     }
     const indices = Array.from({ length: tried - cursor }, (_, i) => cursor + i);
-    const outcomes = await mapLimit(indices, ARRAY_LAUNCH_CONCURRENCY, async (index): Promise<LedgerRecord | undefined | Error> => {
-      const childKey = ledgerKey(this.startedBy, arrayChildId(parent.jobId, index));
+    const outcomes = await mapLimit(indices, ARRAY_LAUNCH_CONCURRENCY, async (index): Promise<Error | undefined> => {
+      const jobId = arrayChildId(parent.jobId, index);
       try {
-        const child = { jobId: arrayChildId(parent.jobId, index), dispatcher: this.startedBy, arrayJobId: parent.jobId, arrayIndex: index };
-        const cancelled = await ledger.cancelChild(childKey, child, untilDeadline(context));
+        const child = { jobId, dispatcher: this.startedBy, arrayJobId: parent.jobId, arrayIndex: index };
+        const cancelled = await ledger.cancelChild(ledgerKey(this.startedBy, jobId), child, untilDeadline(context));
         if (cancelled.won) {
-          return (await ledger.countChild(key, index, 'cancelled', true, untilDeadline(context))).parent;
+          await ledger.countChild(key, index, 'cancelled', true, untilDeadline(context));
+          return undefined;
         }
         // An open attempt may have started a task: its own token finds out (a task found runs to its end).
         if (cancelled.current?.attemptState === 'open') {
@@ -553,8 +554,8 @@ export class FargateLauncher implements Launcher {
         return e instanceof Error ? e : new Error(String(e));
       }
     });
-    for (const o of outcomes) if (o && !(o instanceof Error) && (o.childrenDone?.length ?? 0) >= (current.childrenDone?.length ?? 0)) current = o;
-    const failed = outcomes.find((o) => o instanceof Error) as Error | undefined;
+    // The cursor's move returns the item after every count above.
+    const failed = outcomes.find((o) => o !== undefined);
     if (failed) throw new RetryableError(`array job ${parent.jobId}: cancelling its children: ${errorText(failed, isDispatchError)}`);
     current = await this.moveCursor(key, cursor, size, context) ?? current;
     if (indices.length) context.log('WARN', 'array job failed: children tried but not launched are cancelled', { jobId: parent.jobId, children: indices.length });

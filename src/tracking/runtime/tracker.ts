@@ -100,10 +100,15 @@ export function parseTrackerConfig(text: string | undefined): TrackerConfig {
 
 /** The tracking entries of the job's container in a task's overrides. */
 export function trackingEntries(overrides: any, containerName: string): Record<string, string> {
+  return containerEntries(overrides, containerName, TRACKING_ENV);
+}
+
+/** The environment entries `names` of the job's container in a task's overrides. */
+function containerEntries(overrides: any, containerName: string, names: readonly string[]): Record<string, string> {
   const container = (overrides?.containerOverrides ?? []).find((c: any) => c?.name === containerName);
   const entries: Record<string, string> = {};
   for (const e of container?.environment ?? []) {
-    if (TRACKING_ENV.includes(e?.name) && typeof e.value === 'string') entries[e.name] = e.value;
+    if (names.includes(e?.name) && typeof e.value === 'string') entries[e.name] = e.value;
   }
   return entries;
 }
@@ -116,10 +121,9 @@ export interface ArrayChildEntries {
 
 /** The array entries of the job's container (undefined: not a child of an array job). */
 export function arrayChildOf(overrides: any, containerName: string): ArrayChildEntries | undefined {
-  const container = (overrides?.containerOverrides ?? []).find((c: any) => c?.name === containerName);
-  const env = new Map<string, string>((container?.environment ?? []).map((e: any) => [e?.name, e?.value]));
-  const arrayJobId = env.get(ENV_ARRAY_JOB_ID);
-  const index = Number(env.get(ENV_ARRAY_INDEX));
+  const env = containerEntries(overrides, containerName, [ENV_ARRAY_JOB_ID, ENV_ARRAY_INDEX]);
+  const arrayJobId = env[ENV_ARRAY_JOB_ID];
+  const index = Number(env[ENV_ARRAY_INDEX]);
   return arrayJobId && Number.isInteger(index) && index >= 0 ? { arrayJobId, index } : undefined;
 }
 
